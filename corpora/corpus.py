@@ -1,0 +1,434 @@
+"""The corpus on disk -> a small data model (lhotse-style, linked by ids).
+
+Layout (DESIGN.md, the input contract)::
+
+    CORPUS/
+      corpus.toml        optional: name, language, vowels, income_bands, defaults
+      speakers.csv       required: speaker_id + profile columns
+      recordings.csv     optional: recording_id, path, kind, speaker_id, n_speakers, channels
+      audio/             without recordings.csv: audio/<speaker_id>/<file> = one utterance
+      transcripts/       <recording_id>.TextGrid | .eaf | .vtt | .srt | .csv
+
+:func:`read_corpus` reads the metadata only: it never decodes audio (see
+:mod:`corpora.check` for the full verification). A :class:`Recording` decodes on
+request, with an offset and a duration, like lhotse's ``Recording``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from corpora.audio import SUPPORTED_EXTENSIONS, AudioInfo, audio_info, load_audio
+from corpora.problems import CorpusError, Problem
+from corpora.profiles import read_speakers
+
+RecordingKind = Literal["interview", "utterance"]
+RECORDING_KINDS: tuple[str, ...] = ("interview", "utterance")
+TRANSCRIPT_EXTENSIONS: tuple[str, ...] = (".textgrid", ".eaf", ".vtt", ".srt", ".csv")
+RECORDINGS_COLUMNS: tuple[str, ...] = (
+    "recording_id", "path", "kind", "speaker_id", "n_speakers", "channels",
+)  # fmt: skip
+#: Voices assumed in a recording when recordings.csv does not say.
+DEFAULT_N_SPEAKERS: Mapping[str, int] = MappingProxyType({"interview": 2, "utterance": 1})
+_CONFIG_KEYS = {"name", "language", "sample_rate", "vowels", "income_bands", "defaults", "synth"}
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    """What ``corpus.toml`` says (all optional).
+
+    Attributes
+    ----------
+    name : str
+        Corpus name (default: the directory name).
+    language : str
+        ISO 639-1 code of the corpus language (default ``"es"``).
+    sample_rate : int or None
+        Working sample rate in Hz for analysis; ``None`` keeps each file's own.
+    vowels : tuple of str
+        The vowel inventory, as labelled in the phones tiers.
+    income_bands : tuple of str or None
+        Allowed ``income_band`` values in increasing order; makes the column an
+        ordered categorical.
+    defaults : Mapping
+        Stage settings that override the bundled defaults (read by later stages).
+    """
+
+    name: str
+    language: str = "es"
+    sample_rate: int | None = None
+    vowels: tuple[str, ...] = ("a", "e", "i", "o", "u")
+    income_bands: tuple[str, ...] | None = None
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One audio file and who speaks in it. Metadata only; decodes on request.
+
+    Attributes
+    ----------
+    recording_id : str
+        Unique id (the file stem when there is no recordings.csv).
+    path : Path
+        Absolute path of the audio file.
+    kind : {"interview", "utterance"}
+    speaker_id : str
+        The profiled speaker (the interviewee, or the reader of an utterance).
+    n_speakers : int
+        Number of voices in the recording.
+    channels : Mapping[int, str]
+        Channel index -> voice, when the recording keeps one voice per channel;
+        empty for a mono mix.
+    transcript : Path or None
+        ``transcripts/<recording_id>.*`` when there is one.
+    """
+
+    recording_id: str
+    path: Path
+    kind: RecordingKind
+    speaker_id: str
+    n_speakers: int = 1
+    channels: Mapping[int, str] = field(default_factory=dict)
+    transcript: Path | None = None
+
+    def info(self) -> AudioInfo:
+        """Header information (sample rate, channels, duration) without decoding."""
+        return audio_info(self.path)
+
+    def load(
+        self,
+        *,
+        sr: int | None = None,
+        offset_s: float = 0.0,
+        duration_s: float | None = None,
+        voice: str | None = None,
+    ) -> tuple[np.ndarray, int]:
+        """Decode the audio, or a part of it.
+
+        Parameters
+        ----------
+        sr : int, optional
+            Resample to this rate (Hz); default keeps the file's own.
+        offset_s, duration_s : float
+            Start and length of the excerpt in seconds (default: all of it).
+        voice : str, optional
+            Return only the channel that :attr:`channels` maps to this voice;
+            default mixes all channels down to mono.
+
+        Returns
+        -------
+        y : np.ndarray, shape (n,)
+            float32 samples in [-1, 1].
+        sr : int
+        """
+        channels = None
+        if voice is not None:
+            by_voice = {v: c for c, v in self.channels.items()}
+            if voice not in by_voice:
+                raise KeyError(
+                    f"{self.recording_id}: no channel for voice {voice!r} "
+                    f"(channel map: {dict(self.channels)})"
+                )
+            channels = [by_voice[voice]]
+        return load_audio(
+            self.path, sr=sr, offset_s=offset_s, duration_s=duration_s, channels=channels
+        )
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A corpus read from disk: configuration, speaker profiles and recordings.
+
+    ``recordings`` behaves like a dict keyed by ``recording_id``; ``speakers``
+    is the validated profile table (see :func:`corpora.profiles.read_speakers`).
+    """
+
+    root: Path
+    config: CorpusConfig
+    speakers: pd.DataFrame
+    recordings: Mapping[str, Recording]
+
+    def __iter__(self) -> Iterator[Recording]:
+        return iter(self.recordings.values())
+
+    def __len__(self) -> int:
+        return len(self.recordings)
+
+    @property
+    def consented(self) -> pd.DataFrame:
+        """Profiles of the speakers who consented: the only ones ever analysed."""
+        return self.speakers[self.speakers["consent"]].reset_index(drop=True)
+
+    def recordings_table(self) -> pd.DataFrame:
+        """The recordings as a flat table (one row per recording)."""
+        rows = [
+            {
+                "recording_id": r.recording_id,
+                "path": r.path.relative_to(self.root).as_posix()
+                if r.path.is_relative_to(self.root)
+                else str(r.path),
+                "kind": r.kind,
+                "speaker_id": r.speaker_id,
+                "n_speakers": r.n_speakers,
+                "channels": format_channels(r.channels),
+                "transcript": None
+                if r.transcript is None
+                else r.transcript.relative_to(self.root).as_posix(),
+            }
+            for r in self
+        ]
+        return pd.DataFrame(rows, columns=[*RECORDINGS_COLUMNS, "transcript"])
+
+
+def parse_channels(text: str) -> dict[int, str]:
+    """Parse a channel map ``"0:S01;1:INT1"`` into ``{0: "S01", 1: "INT1"}``.
+
+    Raises ``ValueError`` naming the bad entry.
+    """
+    mapping: dict[int, str] = {}
+    for entry in (e.strip() for e in text.split(";")):
+        if not entry:
+            continue
+        index, sep, voice = entry.partition(":")
+        if not sep or not index.strip().isdigit() or not voice.strip():
+            raise ValueError(f"bad channel entry {entry!r}; expected INDEX:VOICE, e.g. 0:S01")
+        channel = int(index)
+        if channel in mapping:
+            raise ValueError(f"channel {channel} mapped twice")
+        if voice.strip() in mapping.values():
+            raise ValueError(f"voice {voice.strip()!r} mapped to two channels")
+        mapping[channel] = voice.strip()
+    return mapping
+
+
+def format_channels(channels: Mapping[int, str]) -> str:
+    """Inverse of :func:`parse_channels`."""
+    return ";".join(f"{c}:{v}" for c, v in sorted(channels.items()))
+
+
+def read_config(root: Path) -> tuple[CorpusConfig, list[Problem]]:
+    """Read ``corpus.toml`` (optional). Unknown keys are problems, not silently ignored."""
+    path = root / "corpus.toml"
+    problems: list[Problem] = []
+    if not path.is_file():
+        return CorpusConfig(name=root.name), problems
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        return CorpusConfig(name=root.name), [Problem("corpus.toml", f"not valid TOML: {e}")]
+    for key in sorted(set(data) - _CONFIG_KEYS):
+        problems.append(
+            Problem("corpus.toml", f"unknown key; known keys: {sorted(_CONFIG_KEYS)}", value=key)
+        )
+
+    def typed(key: str, kind: type, default: Any) -> Any:
+        value = data.get(key, default)
+        if value is not default and not isinstance(value, kind):
+            problems.append(
+                Problem("corpus.toml", f"must be a {kind.__name__}", column=key, value=repr(value))
+            )
+            return default
+        return value
+
+    vowels = typed("vowels", list, None)
+    bands = typed("income_bands", list, None)
+    config = CorpusConfig(
+        name=typed("name", str, root.name),
+        language=typed("language", str, "es"),
+        sample_rate=typed("sample_rate", int, None),
+        vowels=tuple(map(str, vowels)) if vowels is not None else CorpusConfig.vowels,
+        income_bands=tuple(map(str, bands)) if bands is not None else None,
+        defaults=MappingProxyType(typed("defaults", dict, {})),
+    )
+    return config, problems
+
+
+def read_corpus(root: str | Path) -> Corpus:
+    """Read a corpus directory's metadata into a :class:`Corpus` (no audio decoding).
+
+    Checks the layout and the agreement of ids: ``speakers.csv`` exists and
+    validates; every recording's speaker is in it; every audio path exists and
+    has a supported extension; recording ids are unique; each transcript file
+    belongs to a recording.
+
+    Raises
+    ------
+    CorpusError
+        Listing every problem found, each naming its file (relative to ``root``)
+        and, where there is one, the line.
+    """
+    corpus, problems = scan_corpus(root)
+    if problems:
+        raise CorpusError(problems)
+    return corpus
+
+
+def scan_corpus(root: str | Path) -> tuple[Corpus, list[Problem]]:
+    """Like :func:`read_corpus`, but return what could be read with the problems.
+
+    Every recording whose audio file exists is kept, even when its row has other
+    problems, so that a checker can go on to verify its audio and transcript.
+    """
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise CorpusError.single(str(root), "corpus directory not found")
+    config, problems = read_config(root)
+
+    speakers = pd.DataFrame(
+        {"speaker_id": pd.Series(dtype="string"), "consent": pd.Series(dtype=bool)}
+    )
+    try:
+        speakers = read_speakers(
+            root / "speakers.csv", name="speakers.csv", income_bands=config.income_bands
+        )
+    except CorpusError as e:
+        problems.extend(e.problems)
+    known = set(speakers["speaker_id"])
+
+    if (root / "recordings.csv").is_file():
+        recordings, found = _recordings_from_csv(root, known)
+    else:
+        recordings, found = _recordings_from_audio_dir(root, known)
+    problems.extend(found)
+    problems.extend(_attach_transcripts(root, recordings))
+    corpus = Corpus(root=root, config=config, speakers=speakers, recordings=recordings)
+    return corpus, problems
+
+
+def _recordings_from_csv(root: Path, known: set[str]) -> tuple[dict[str, Recording], list[Problem]]:
+    name = "recordings.csv"
+    problems: list[Problem] = []
+    try:
+        table = pd.read_csv(root / name, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
+        return {}, [Problem(name, f"not a readable CSV file: {e}")]
+    table = table.rename(columns=lambda c: str(c).strip())
+    missing = [c for c in ("recording_id", "path", "speaker_id") if c not in table.columns]
+    if missing:
+        return {}, [Problem(name, f"missing required columns {missing} (have {list(table)})")]
+
+    recordings: dict[str, Recording] = {}
+    first_line: dict[str, int] = {}
+    for i, row in enumerate(table.to_dict("records")):
+        line = i + 2
+
+        def report(message: str, column: str | None = None, value: str | None = None) -> None:
+            problems.append(Problem(name, message, line=line, column=column, value=value))  # noqa: B023
+
+        rid = row["recording_id"].strip()
+        usable = False
+        if not rid or "/" in rid or "\\" in rid:
+            report("empty recording id, or one with a path separator", "recording_id", rid)
+        elif rid in first_line:
+            report(f"duplicate recording id (first on line {first_line[rid]})", "recording_id", rid)
+        else:
+            first_line[rid] = line
+            usable = True
+        speaker = row["speaker_id"].strip()
+        if speaker not in known:
+            report("speaker is not in speakers.csv", "speaker_id", speaker)
+        kind = (row.get("kind") or "utterance").strip().lower()
+        if kind not in RECORDING_KINDS:
+            report(f"unknown kind; use one of {', '.join(RECORDING_KINDS)}", "kind", kind)
+        rel = row["path"].strip()
+        path = (root / rel).resolve()
+        if not rel:
+            report("empty path", "path")
+        elif path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+            report(f"unsupported audio format; supported: {' '.join(SUPPORTED_EXTENSIONS)}", "path",
+                   rel)
+        elif not path.is_file():
+            report("audio file not found", "path", rel)
+        # A row with other problems is still worth checking if its audio is there.
+        usable = usable and bool(rel) and path.is_file()
+        n_text = (row.get("n_speakers") or "").strip()
+        n_speakers = DEFAULT_N_SPEAKERS.get(kind, 1)
+        if n_text:
+            if n_text.isdigit() and int(n_text) >= 1:
+                n_speakers = int(n_text)
+            else:
+                report("n_speakers must be a positive whole number", "n_speakers", n_text)
+        channels: dict[int, str] = {}
+        try:
+            channels = parse_channels(row.get("channels") or "")
+        except ValueError as e:
+            report(str(e), "channels", row.get("channels"))
+        if channels and speaker not in channels.values():
+            report(f"channel map does not name the recording's speaker {speaker!r}", "channels",
+                   row.get("channels"))
+        if channels and len(channels) > n_speakers:
+            report(f"channel map names {len(channels)} voices but n_speakers is {n_speakers}",
+                   "channels", row.get("channels"))
+        if usable:
+            recordings[rid] = Recording(rid, path, kind, speaker, n_speakers, channels)  # type: ignore[arg-type]
+    return recordings, problems
+
+
+def _recordings_from_audio_dir(
+    root: Path, known: set[str]
+) -> tuple[dict[str, Recording], list[Problem]]:
+    """Without recordings.csv: audio/<speaker_id>/<file> is one utterance."""
+    problems: list[Problem] = []
+    audio = root / "audio"
+    if not audio.is_dir():
+        return {}, [Problem("audio", "no recordings.csv and no audio/ directory: nothing to read")]
+    recordings: dict[str, Recording] = {}
+    for path in sorted(p for p in audio.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        rel = path.relative_to(root).as_posix()
+        parts = path.relative_to(audio).parts
+        if len(parts) != 2:
+            problems.append(Problem(rel, "without recordings.csv, audio files must sit in "
+                                    "audio/<speaker_id>/<file>"))
+            continue
+        if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+            problems.append(Problem(rel, "not a supported audio file; supported: "
+                                    f"{' '.join(SUPPORTED_EXTENSIONS)}"))
+            continue
+        speaker = parts[0]
+        if speaker not in known:
+            problems.append(Problem(rel, "folder names a speaker not in speakers.csv",
+                                    value=speaker))
+        rid = path.stem
+        if rid in recordings:
+            problems.append(Problem(rel, f"recording id {rid!r} also used by "
+                                    f"{recordings[rid].path.relative_to(root).as_posix()}; file "
+                                    "stems must be unique (or list recordings in recordings.csv)"))
+            continue
+        recordings[rid] = Recording(rid, path, "utterance", speaker, 1)
+    return recordings, problems
+
+
+def _attach_transcripts(root: Path, recordings: dict[str, Recording]) -> list[Problem]:
+    """Pair transcripts/<recording_id>.<ext> with their recordings (in place)."""
+    folder = root / "transcripts"
+    if not folder.is_dir():
+        return []
+    problems: list[Problem] = []
+    found: dict[str, Path] = {}
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        rel = path.relative_to(root).as_posix()
+        if path.suffix.lower() not in TRANSCRIPT_EXTENSIONS:
+            problems.append(Problem(rel, "not a transcript format; supported: "
+                                    ".TextGrid .eaf .vtt .srt .csv"))
+        elif path.stem in found:
+            problems.append(Problem(rel, "a second transcript for the same recording "
+                                    f"(also {found[path.stem].name})"))
+        elif path.stem not in recordings:
+            problems.append(Problem(rel, "transcript names no known recording",
+                                    value=path.stem))
+        else:
+            found[path.stem] = path
+    for rid, path in found.items():
+        old = recordings[rid]
+        recordings[rid] = Recording(old.recording_id, old.path, old.kind, old.speaker_id,
+                                    old.n_speakers, old.channels, path)
+    return problems

@@ -1,0 +1,205 @@
+"""The ``speech-profile`` command line.
+
+Exit status: 0 on success, 2 on bad input (every problem listed, not only the
+first), 1 on an internal failure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from speech import __version__
+
+EXIT_BAD_INPUT = 2
+
+app = typer.Typer(
+    name="speech-profile",
+    help="Speech-corpus sociolinguistic analysis: segment, measure, and relate speech to "
+    "speaker profiles.",
+    rich_markup_mode="markdown",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals may hold survey answers
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"speech-profile {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print version.")
+    ] = False,
+) -> None:
+    """Speech-corpus sociolinguistic analysis pipeline."""
+
+
+def _bad_input(lines: list[str] | str, title: str) -> typer.Exit:
+    lines = [lines] if isinstance(lines, str) else lines
+    errors.print(f"[bold red]{title}[/]")
+    for line in lines:
+        # One problem per line, never wrapped: users grep and copy these.
+        errors.print(f"  x {line}", highlight=False, markup=False, soft_wrap=True)
+    return typer.Exit(code=EXIT_BAD_INPUT)
+
+
+@app.command(
+    epilog="**Examples**\n\n"
+    "    speech-profile synth corpus/ --speakers 40 --seed 1\n\n"
+    "    speech-profile synth small/ --speakers 4 --minutes 0.5"
+)
+def synth(
+    out: Annotated[Path, typer.Argument(help="Directory to create (must not exist or be empty).")],
+    speakers: Annotated[int, typer.Option("--speakers", "-n", help="Number of speakers.")] = 40,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, byte-identical corpus.")] = 0,
+    minutes: Annotated[
+        float, typer.Option(help="Minutes of audio per speaker (interview + utterances).")
+    ] = 2.0,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")
+    ] = None,
+) -> None:
+    """Write a synthetic reference corpus with known truth (F0, formants, boundaries, effects).
+
+    Speakers get survey-like profiles (country, gender, age, education, income...);
+    each has one interview with an interviewer and several read utterances, with
+    TextGrids at the exact synthesized boundaries and the planted parameters in
+    `truth/`.
+    """
+    _synth(out, speakers=speakers, seed=seed, minutes=minutes, jobs=jobs)
+
+
+def _synth(out: Path, *, speakers: int, seed: int, minutes: float, jobs: int | None) -> None:
+    from corpora.synth import write_corpus
+
+    try:
+        with console.status(f"Synthesising {speakers} speakers into {out} ..."):
+            summary = write_corpus(
+                out, n_speakers=speakers, seed=seed, minutes_per_speaker=minutes, jobs=jobs
+            )
+    except ValueError as e:
+        raise _bad_input(str(e), "Cannot synthesise:") from e
+    console.print(
+        f"[green]Wrote[/] {summary.n_speakers} speakers, {summary.n_recordings} recordings, "
+        f"{summary.audio_s / 60:.1f} min of audio to {summary.out_dir} "
+        f"in {summary.elapsed_s:.1f} s ({summary.audio_s / summary.elapsed_s:.0f}x real time)"
+    )
+
+
+@app.command(
+    epilog="**Examples**\n\n"
+    "    speech-profile check my-corpus/\n\n"
+    "    speech-profile check my-corpus/ --no-decode   # headers only, faster"
+)
+def check(
+    corpus: Annotated[Path, typer.Argument(help="Corpus directory (see DESIGN.md layout).")],
+    decode: Annotated[
+        bool, typer.Option(help="Decode every audio file to its end (catches truncation).")
+    ] = True,
+) -> None:
+    """Validate a corpus and summarise it: speakers, recordings, hours, by country and
+    education.
+
+    Checks the schema of speakers.csv and recordings.csv, that every audio file
+    exists and decodes, that transcripts parse, and that ids agree across files.
+    Lists every problem with its file and line and exits with status 2 if there is
+    any.
+    """
+    _check(corpus, decode=decode)
+
+
+def _check(corpus: Path, *, decode: bool = True) -> None:
+    from corpora.check import check_corpus
+
+    with Progress(
+        TextColumn("Checking"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=errors, transient=True, disable=not errors.is_terminal,
+    ) as bar:
+        task = bar.add_task("check", total=None)
+        report = check_corpus(corpus, decode=decode, progress=lambda _: bar.advance(task))
+    if report.corpus is not None:
+        _print_summary(report)
+    if not report.ok:
+        raise _bad_input(
+            [str(p) for p in report.problems],
+            f"{len(report.problems)} problem(s) in {corpus}:",
+        )
+    console.print(f"[green]OK[/]: {corpus} passed every check.")
+
+
+def _print_summary(report) -> None:
+    corpus = report.corpus
+    speakers = report.speaker_hours()
+    hours = sum(report.durations_s.values()) / 3600
+    kinds = corpus.recordings_table()["kind"].value_counts().to_dict()
+    consented = int(speakers["consent"].sum()) if len(speakers) else 0
+    who = (
+        f"{len(speakers)} speakers ({consented} consented)"
+        if len(speakers)
+        else "speakers unreadable (see problems)"
+    )
+    console.print(
+        f"[bold]{corpus.config.name}[/]: {who}, {len(corpus)} recordings ("
+        + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        + f"), {hours:.2f} h of audio",
+        soft_wrap=True,
+    )
+    for column in ("country", "education"):
+        table_data = report.breakdown(column)
+        if table_data.empty:
+            continue
+        table = Table(title=f"by {column}", title_justify="left")
+        for name in table_data.columns:
+            table.add_column(name, justify="left" if name == column else "right")
+        for row in table_data.itertuples(index=False):
+            *label, n, n_consent, h = row
+            table.add_row(str(label[0]), str(n), str(int(n_consent)), f"{h:.2f}")
+        console.print(table)
+
+
+@app.command(
+    epilog="**Examples**\n\n"
+    "    speech-profile demo\n\n"
+    "    speech-profile demo --out /tmp/demo --speakers 6"
+)
+def demo(
+    out: Annotated[Path, typer.Option(help="Where to write the demo corpus and results.")] = Path(
+        "demo-out"
+    ),
+    speakers: Annotated[int, typer.Option("--speakers", "-n", help="Number of speakers.")] = 12,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Run the whole pipeline on a built-in synthetic corpus: synth -> check -> ...
+
+    Re-running replaces the demo corpus in OUT.
+    """
+    import shutil
+
+    corpus = out / "corpus"
+    if corpus.exists():
+        shutil.rmtree(corpus)
+    console.rule("[bold]1. synth")
+    _synth(corpus, speakers=speakers, seed=seed, minutes=2.0, jobs=None)
+    console.rule("[bold]2. check")
+    _check(corpus)
+    console.print(f"\nDemo corpus ready in [bold]{corpus}[/] (truth in {corpus / 'truth'}).")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""The `speech-profile` command line: exit codes, messages, summaries."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from speech.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def fault_missing_speakers(root: Path) -> str:
+    (root / "speakers.csv").unlink()
+    return "speakers.csv: speakers.csv is required"
+
+
+def fault_unknown_speaker(root: Path) -> str:
+    path = root / "recordings.csv"
+    text = path.read_text().replace("S03_u01.wav,utterance,S03", "S03_u01.wav,utterance,S07")
+    path.write_text(text)
+    return "recordings.csv:5: column 'speaker_id': speaker is not in speakers.csv"
+
+
+def fault_education(root: Path) -> str:
+    path = root / "speakers.csv"
+    path.write_text(path.read_text().replace("master_phd", "doctorate"))
+    return "speakers.csv:3: column 'education'"
+
+
+def fault_country(root: Path) -> str:
+    path = root / "speakers.csv"
+    path.write_text(path.read_text().replace(",VE,", ",VZ,"))
+    return "speakers.csv:4: column 'country'"
+
+
+def fault_truncated_audio(root: Path) -> str:
+    path = root / "audio/S01/S01_interview.wav"
+    path.write_bytes(path.read_bytes()[:40000])
+    return "audio/S01/S01_interview.wav"
+
+
+def fault_malformed_textgrid(root: Path) -> str:
+    path = root / "transcripts/S01_interview.TextGrid"
+    path.write_text('File type = "ooTextFile"\nObject class = "TextGrid"\n\nxmin = 0\nxmax = \n')
+    return "transcripts/S01_interview.TextGrid"
+
+
+def fault_vtt_overlap(root: Path) -> str:
+    (root / "transcripts/S02_interview.vtt").write_text(
+        "WEBVTT\n\n00:00:00.100 --> 00:00:01.500\n<v S02>uno</v>\n\n"
+        "00:00:01.000 --> 00:00:02.000\n<v S02>dos</v>\n"
+    )
+    return "transcripts/S02_interview.vtt"
+
+
+def fault_email_column(root: Path) -> str:
+    path = root / "speakers.csv"
+    lines = path.read_text().splitlines()
+    lines[0] += ",contact"
+    lines[1:] = [f"{line},w{i}@mail.com" for i, line in enumerate(lines[1:])]
+    path.write_text("\n".join(lines) + "\n")
+    return "speakers.csv:2: column 'contact': value looks like an e-mail address"
+
+
+FAULTS = [
+    fault_missing_speakers, fault_unknown_speaker, fault_education, fault_country,
+    fault_truncated_audio, fault_malformed_textgrid, fault_vtt_overlap, fault_email_column,
+]  # fmt: skip
+
+
+def test_check_passes_a_valid_corpus_and_summarises_it(corpus_dir):
+    result = run("check", corpus_dir)
+    assert result.exit_code == 0, result.output
+    assert "3 speakers (2 consented)" in result.output
+    assert "4 recordings (2 interview, 2 utterance)" in result.output
+    assert "by country" in result.output and "by education" in result.output
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.__name__)
+def test_check_names_each_fault_and_exits_2(corpus_dir, fault):
+    expected = fault(corpus_dir)
+    result = run("check", corpus_dir)
+    assert result.exit_code == 2, result.output
+    assert expected in result.output
+
+
+def test_check_lists_all_faults_together(corpus_dir):
+    expected = [fault(corpus_dir) for fault in FAULTS[1:]]  # missing speakers.csv hides others
+    result = run("check", corpus_dir)
+    assert result.exit_code == 2
+    for text in expected:
+        assert text in result.output
+    assert "ana@" not in result.output and "w0@mail.com" not in result.output
+
+
+def test_check_of_a_missing_directory_is_bad_input(tmp_path):
+    result = run("check", tmp_path / "nope")
+    assert result.exit_code == 2 and "corpus directory not found" in result.output
+
+
+def test_help_shows_examples():
+    for command in ("synth", "check", "demo"):
+        result = run(command, "--help")
+        assert result.exit_code == 0 and "Examples" in result.output
+        assert f"speech-profile {command}" in result.output
+
+
+def test_synth_rejects_bad_arguments(tmp_path):
+    result = run("synth", tmp_path / "c", "--speakers", "0")
+    assert result.exit_code == 2 and "0" in result.output
