@@ -29,10 +29,10 @@ import pandas as pd
 from corpora.audio import SUPPORTED_EXTENSIONS, AudioInfo, audio_info, load_audio
 from corpora.problems import CorpusError, Problem
 from corpora.profiles import read_speakers
+from corpora.transcripts import TRANSCRIPT_EXTENSIONS
 
 RecordingKind = Literal["interview", "utterance"]
 RECORDING_KINDS: tuple[str, ...] = ("interview", "utterance")
-TRANSCRIPT_EXTENSIONS: tuple[str, ...] = (".textgrid", ".eaf", ".vtt", ".srt", ".csv")
 RECORDINGS_COLUMNS: tuple[str, ...] = (
     "recording_id", "path", "kind", "speaker_id", "n_speakers", "channels",
 )  # fmt: skip
@@ -416,9 +416,9 @@ def _attach_transcripts(root: Path, recordings: dict[str, Recording]) -> list[Pr
     found: dict[str, Path] = {}
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
         rel = path.relative_to(root).as_posix()
-        if path.suffix.lower() not in TRANSCRIPT_EXTENSIONS:
+        if path.suffix.lower() not in {e.lower() for e in TRANSCRIPT_EXTENSIONS}:
             problems.append(Problem(rel, "not a transcript format; supported: "
-                                    ".TextGrid .eaf .vtt .srt .csv"))
+                                    f"{' '.join(TRANSCRIPT_EXTENSIONS)}"))
         elif path.stem in found:
             problems.append(Problem(rel, "a second transcript for the same recording "
                                     f"(also {found[path.stem].name})"))
