@@ -1,0 +1,76 @@
+"""The store: hive-partitioned Parquet per table, atomic writes, manifest."""
+
+import pandas as pd
+import pytest
+
+from speech.store import Store, config_hash, fingerprint
+
+
+def segments(n: int, rid: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "recording_id": rid, "segment_id": [f"{rid}-{i}" for i in range(n)],
+        "start_s": [float(i) for i in range(n)], "end_s": [i + 0.5 for i in range(n)],
+    })  # fmt: skip
+
+
+def test_partitions_round_trip_and_are_readable_by_pandas(tmp_path):
+    store = Store(tmp_path / "store")
+    store.write_partition("segments", "S01_interview", segments(3, "S01_interview"))
+    store.write_partition("segments", "S02 u01", segments(2, "S02 u01"))
+    table = store.read_table("segments").sort_values("segment_id")
+    assert table["recording_id"].tolist() == ["S01_interview"] * 3 + ["S02 u01"] * 2
+    assert table.columns[0] == "recording_id"
+    assert store.recording_ids("segments") == ["S01_interview", "S02 u01"]
+    only = store.read_table("segments", recording_ids=["S02 u01"])
+    assert len(only) == 2
+    # plain pandas reads the dataset too, partition column included
+    direct = pd.read_parquet(tmp_path / "store" / "segments")
+    assert len(direct) == 5 and "recording_id" in direct
+
+
+def test_rewriting_a_partition_replaces_it_and_empty_removes_it(tmp_path):
+    store = Store(tmp_path)
+    store.write_partition("segments", "r1", segments(3, "r1"))
+    store.write_partition("segments", "r1", segments(1, "r1"))
+    assert len(store.read_table("segments")) == 1
+    store.write_partition("segments", "r1", segments(0, "r1"))
+    assert store.read_table("segments").empty
+    assert store.recording_ids("segments") == []
+
+
+def test_no_temporary_files_are_left_and_failed_writes_leave_the_old_table(tmp_path):
+    store = Store(tmp_path)
+    store.write_partition("segments", "r1", segments(2, "r1"))
+    bad = pd.DataFrame({"x": [object()]})  # not convertible to Arrow
+    with pytest.raises(Exception):  # noqa: B017 - whatever pyarrow raises, nothing is lost
+        store.write_partition("segments", "r1", bad)
+    assert len(store.read_table("segments")) == 2
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_manifest_round_trip(tmp_path):
+    store = Store(tmp_path)
+    assert store.read_manifest() == {"recordings": {}}
+    store.write_manifest({"recordings": {"r1": {"status": "ok"}}, "config": {"a": 1}})
+    assert store.read_manifest()["recordings"]["r1"]["status"] == "ok"
+    (tmp_path / "manifest.json").write_text("{broken")
+    with pytest.raises(ValueError, match=r"manifest\.json: not valid JSON"):
+        store.read_manifest()
+
+
+def test_fingerprints_follow_content_and_config_hash_ignores_key_order(tmp_path):
+    a, b = tmp_path / "a.wav", tmp_path / "b.wav"
+    a.write_bytes(b"RIFF1234")
+    b.write_bytes(b"RIFF1234")
+    assert fingerprint(a) == fingerprint(b)
+    b.write_bytes(b"RIFF1235")
+    assert fingerprint(a) != fingerprint(b)
+    assert config_hash({"x": 1, "y": [1, 2]}) == config_hash({"y": [1, 2], "x": 1})
+    assert config_hash({"x": 1}) != config_hash({"x": 2})
+
+
+def test_unknown_tables_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown"):
+        Store(tmp_path).write_partition("segmnts", "r1", segments(1, "r1"))
+    with pytest.raises(ValueError, match="unknown table"):
+        Store(tmp_path).read_table("nope")
