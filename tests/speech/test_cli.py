@@ -113,3 +113,22 @@ def test_help_shows_examples():
 def test_synth_rejects_bad_arguments(tmp_path):
     result = run("synth", tmp_path / "c", "--speakers", "0")
     assert result.exit_code == 2 and "0" in result.output
+
+
+def test_synth_then_check_end_to_end(tmp_path):
+    out = tmp_path / "synthetic"
+    result = run("synth", out, "--speakers", "2", "--seed", "4", "--minutes", "0.3", "-j", "1")
+    assert result.exit_code == 0, result.output
+    assert "Wrote 2 speakers" in result.output
+    result = run("check", out)
+    assert result.exit_code == 0, result.output
+    assert "2 speakers (2 consented)" in result.output
+    result = run("synth", out, "--speakers", "2")  # refuses to overwrite
+    assert result.exit_code == 2 and str(out) in result.output
+
+
+def test_demo_runs_synth_and_check(tmp_path):
+    result = run("demo", "--out", tmp_path / "demo", "--speakers", "2")
+    assert result.exit_code == 0, result.output
+    assert "passed every check" in result.output
+    assert (tmp_path / "demo" / "corpus" / "truth" / "effects.md").is_file()
