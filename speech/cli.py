@@ -6,6 +6,7 @@ first), 1 on an internal failure.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -58,7 +59,8 @@ def _bad_input(lines: list[str] | str, title: str) -> typer.Exit:
 @app.command(
     epilog="**Examples**\n\n"
     "    speech-profile synth corpus/ --speakers 40 --seed 1\n\n"
-    "    speech-profile synth small/ --speakers 4 --minutes 0.5"
+    "    speech-profile synth small/ --speakers 4 --minutes 0.5\n\n"
+    "    speech-profile synth noisy/ --speakers 10 --noise babble --snr 10"
 )
 def synth(
     out: Annotated[Path, typer.Argument(help="Directory to create (must not exist or be empty).")],
@@ -70,6 +72,10 @@ def synth(
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")
     ] = None,
+    noise: Annotated[
+        str | None, typer.Option(help="Mix in noise: white or babble (truth unchanged).")
+    ] = None,
+    snr: Annotated[float, typer.Option(help="SNR of --noise over speech (dB).")] = 10.0,
 ) -> None:
     """Write a synthetic reference corpus with known truth (F0, formants, boundaries, effects).
 
@@ -78,17 +84,27 @@ def synth(
     TextGrids at the exact synthesized boundaries and the planted parameters in
     `truth/`.
     """
-    _synth(out, speakers=speakers, seed=seed, minutes=minutes, jobs=jobs)
+    _synth(out, speakers=speakers, seed=seed, minutes=minutes, jobs=jobs, noise=noise, snr=snr)
 
 
-def _synth(out: Path, *, speakers: int, seed: int, minutes: float, jobs: int | None) -> None:
+def _synth(
+    out: Path, *, speakers: int, seed: int, minutes: float, jobs: int | None,
+    noise: str | None = None, snr: float = 10.0,
+) -> None:  # fmt: skip
     from corpora.synth import write_corpus
+    from corpora.synth.noise import NOISE_KINDS, add_noise
 
+    if noise is not None and noise not in NOISE_KINDS:
+        raise _bad_input(f"unknown noise {noise!r}; use one of {', '.join(NOISE_KINDS)}",
+                         "Cannot synthesise:")
     try:
         with console.status(f"Synthesising {speakers} speakers into {out} ..."):
             summary = write_corpus(
                 out, n_speakers=speakers, seed=seed, minutes_per_speaker=minutes, jobs=jobs
             )
+        if noise is not None:
+            with console.status(f"Adding {noise} noise at {snr:g} dB SNR ..."):
+                add_noise(out, kind=noise, snr_db=snr, seed=seed)
     except ValueError as e:
         raise _bad_input(str(e), "Cannot synthesise:") from e
     console.print(
@@ -195,6 +211,124 @@ def demo(
     console.rule("[bold]2. check")
     _check(corpus)
     console.print(f"\nDemo corpus ready in [bold]{corpus}[/] (truth in {corpus / 'truth'}).")
+
+
+@app.command(
+    epilog="**Examples**\n\n"
+    "    speech-profile extract corpus/ --store store/ --jobs 2\n\n"
+    "    speech-profile extract corpus/ --store store-cl/ --attribution cluster\n\n"
+    "    speech-profile extract noisy/ --store s/ --vad silero"
+)
+def extract(
+    corpus: Annotated[Path, typer.Argument(help="Corpus directory.")],
+    store: Annotated[Path, typer.Option(help="Store directory (created if needed).")],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes.")] = 1,
+    vad: Annotated[str, typer.Option(help="Voice activity: energy or silero.")] = "energy",
+    attribution: Annotated[
+        str, typer.Option(help="Speaker attribution: auto, transcript, channel or cluster.")
+    ] = "auto",
+    min_pause: Annotated[
+        float, typer.Option(help="Shortest pause between two IPUs (s).")
+    ] = 0.2,
+) -> None:
+    """Segment a corpus into the store: recordings, segments and errors tables.
+
+    Only consented speakers' recordings are read. Re-running with unchanged inputs
+    and settings does no work; a changed file or setting recomputes what it touches.
+    A recording that fails is listed in the errors table and the others finish.
+    """
+    from corpora.corpus import read_corpus
+    from corpora.problems import CorpusError
+    from speech import extract as batch
+    from speech.segmentation import SegmentationConfig
+    from speech.store import Store
+
+    try:
+        config = SegmentationConfig(vad=vad, attribution=attribution, min_pause_s=min_pause)
+        if jobs < 1:
+            raise ValueError(f"--jobs must be at least 1, got {jobs}")
+        loaded = read_corpus(corpus)
+    except CorpusError as e:
+        raise _bad_input([str(p) for p in e.problems], f"{corpus} has problems:") from e
+    except ValueError as e:
+        raise _bad_input(str(e), "Bad setting:") from e
+    total_s = 0.0
+    with Progress(
+        TextColumn("Extracting"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[speed]}"), TimeRemainingColumn(), console=errors,
+    ) as bar:
+        task = bar.add_task("extract", total=len(loaded), speed="")
+        started = time.perf_counter()
+
+        def advance(recording, result) -> None:
+            nonlocal total_s
+            if result is not None:
+                duration = float(result.recording["duration_s"].iloc[0])
+                total_s += duration if duration == duration else 0.0
+            elapsed = time.perf_counter() - started
+            speed = f"{total_s / 3600:.2f} h audio, {total_s / elapsed:.0f}x real time"
+            bar.update(task, advance=1, speed=speed)
+
+        summary = batch.extract(loaded, Store(store), config=config, jobs=jobs, progress=advance)
+    console.print(
+        f"[green]Extracted[/] {len(summary.computed)} recordings "
+        f"({summary.audio_s / 60:.1f} min of audio, "
+        f"{summary.audio_s / max(summary.elapsed_s, 1e-9):.0f}x real time), "
+        f"{len(summary.unchanged)} unchanged, {len(summary.failed)} failed, "
+        f"{len(summary.removed)} removed, {summary.skipped_no_consent} skipped without consent "
+        f"-> {store}",
+        soft_wrap=True,
+    )
+    if summary.failed:
+        from speech.store import Store as _Store
+
+        failures = _Store(store).read_table("errors", recording_ids=summary.failed)
+        for row in failures.itertuples(index=False):
+            errors.print(f"  x {row.recording_id} [{row.stage}] {row.error}: {row.message}",
+                         markup=False, soft_wrap=True)
+
+
+@app.command(
+    "eval",
+    epilog="**Examples**\n\n"
+    "    speech-profile eval store/ --reference corpus/      # a synthetic corpus's truth\n\n"
+    "    speech-profile eval store/ --reference corrected/   # hand-corrected TextGrids",
+)
+def evaluate(
+    store: Annotated[Path, typer.Argument(help="Store written by extract.")],
+    reference: Annotated[
+        Path, typer.Option(help="A synthetic corpus (truth/) or a folder of TextGrids.")
+    ],
+    tolerance: Annotated[float, typer.Option(help="Boundary tolerance (s).")] = 0.05,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Score segments against reference annotations: boundary precision/recall/F1,
+    speaker-attribution accuracy and syllable-nucleus count error."""
+    import json
+
+    from speech.evaluate import evaluate as score
+    from speech.store import Store
+
+    try:
+        _, _, summary = score(Store(store), reference, tolerance_s=tolerance)
+    except (FileNotFoundError, ValueError) as e:
+        raise _bad_input(str(e), "Cannot evaluate:") from e
+    if as_json:
+        console.print_json(json.dumps(summary))
+        return
+    table = Table(title=f"{store} against {reference}", title_justify="left")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("recordings", str(summary["recordings"]))
+    for name in ("precision", "recall", "f1"):
+        table.add_row(f"boundary {name} (±{tolerance * 1000:.0f} ms)",
+                      f"{summary['boundary_' + name]:.3f}")
+    table.add_row("speaker attribution accuracy", f"{summary['attribution_accuracy']:.3f}")
+    for method, accuracy in summary["attribution_by_method"].items():
+        table.add_row(f"  by {method}", f"{accuracy:.3f}")
+    table.add_row("interviewee identified", f"{summary['profiled_identified']:.3f}")
+    table.add_row("nucleus count error (median |rel|)", f"{summary['nucleus_error_median']:.3f}")
+    console.print(table)
 
 
 def main() -> None:

@@ -1,0 +1,98 @@
+"""Syllable nuclei from intensity and voicing (de Jong & Wempe 2009), for speech rate."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+from scipy.signal import find_peaks
+
+from features.frames import HOP_S, frames_to_time
+
+__all__ = ["syllable_nuclei"]
+
+
+def syllable_nuclei(
+    intensity_db: np.ndarray,
+    voiced: np.ndarray,
+    *,
+    hop_s: float = HOP_S,
+    dip_db: float = 2.0,
+    silence_db: float = -25.0,
+    smooth_s: float = 0.0,
+    min_distance_s: float = 0.05,
+    speech: np.ndarray | None = None,
+) -> np.ndarray:
+    """Times of syllable nuclei: voiced intensity peaks between dips.
+
+    The intensity contour is smoothed (Gaussian, s.d. ``smooth_s``); a nucleus is
+    a local maximum that (1) lies above ``silence_db`` relative to the contour's
+    0.99 quantile, (2) stands out from the dips on both sides by at least
+    ``dip_db`` (``scipy.signal.find_peaks`` prominence), (3) is voiced, and (4)
+    is at least ``min_distance_s`` from a higher nucleus. Optionally only
+    peaks inside ``speech`` frames count.
+
+    Parameters
+    ----------
+    intensity_db : np.ndarray, shape (n_frames,)
+        Intensity (dB), best the vowel-band contour
+        ``features.tracks.intensity_db(y, sr, band_hz=VOWEL_BAND_HZ)``: in the
+        broadband contour, sonorant consonants and vowel sequences barely dip
+        and nuclei are undercounted by about 20 %.
+    voiced : np.ndarray, shape (n_frames,), bool
+        Voicing per frame, e.g. ``~np.isnan(f0_hz)``.
+    hop_s : float
+        Frame hop (s).
+    dip_db : float
+        Minimum dip (dB) on both sides of a peak; de Jong & Wempe's "minimum
+        dip between peaks" (2 dB).
+    silence_db : float
+        Peak threshold (dB) relative to the 0.99 quantile of the contour; de
+        Jong & Wempe's "silence threshold" (-25 dB).
+    smooth_s : float
+        Standard deviation (s) of an extra Gaussian smoothing of the contour
+        (0, the default: the 64 ms intensity window smooths enough).
+    min_distance_s : float
+        Shortest distance (s) between two nuclei.
+    speech : np.ndarray, shape (n_frames,), bool, or None
+        Speech activity (:func:`features.activity.voice_activity`); peaks
+        outside it are dropped. None: no restriction.
+
+    Returns
+    -------
+    np.ndarray, shape (n_nuclei,), float64
+        Nucleus times (s), increasing.
+
+    References
+    ----------
+    de Jong, N. H. & Wempe, T. (2009). Praat script to detect syllable nuclei
+    and measure speech rate automatically. Behavior Research Methods 41(2),
+    385-390.
+    """
+    level = np.asarray(intensity_db, dtype=np.float64)
+    voiced = np.asarray(voiced, dtype=bool)
+    if level.ndim != 1 or voiced.shape != level.shape:
+        raise ValueError(
+            "intensity_db and voiced must both have shape (n_frames,), got "
+            f"{level.shape!r} and {voiced.shape!r}"
+        )
+    if speech is not None:
+        speech = np.asarray(speech, dtype=bool)
+        if speech.shape != level.shape:
+            raise ValueError(f"speech must have shape {level.shape!r}, got {speech.shape!r}")
+    if not np.all(np.isfinite(level)):
+        raise ValueError("intensity_db must be finite (digital silence has a floor value)")
+    if level.size < 3:
+        return np.empty(0)
+    sigma = smooth_s / hop_s
+    contour = gaussian_filter1d(level, sigma, mode="nearest") if sigma > 0 else level
+    threshold = np.quantile(contour, 0.99) + silence_db
+    peaks, _ = find_peaks(
+        contour,
+        height=threshold,
+        prominence=dip_db,
+        distance=max(1, round(min_distance_s / hop_s)),
+    )
+    keep = voiced[peaks]
+    if speech is not None:
+        keep &= speech[peaks]
+    return frames_to_time(peaks[keep], hop_s)

@@ -1,0 +1,199 @@
+"""Compare a store's segments with reference annotations.
+
+The reference is either a synthetic corpus (its ``truth/ipus.csv`` and
+``truth/tokens.csv``) or a directory of hand-corrected TextGrids named
+``<recording_id>.TextGrid`` (words tiers per speaker, phones tiers for the
+syllable counts). Reported:
+
+- boundary precision, recall and F1 of segment starts and ends within a
+  tolerance, one-to-one matched (:func:`features.evaluation.boundary_scores`);
+- segment-level speaker-attribution accuracy: each estimated segment against the
+  reference voice it overlaps most, under the best one-to-one mapping of labels
+  per recording (cluster labels such as ``INT1`` are arbitrary names), and
+  whether the profiled speaker was identified;
+- per speaker, the relative error of the syllable-nucleus count against the
+  reference vowels (one nucleus per syllable), and its median.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from corpora.transcripts import read_transcript
+from features.evaluation import boundary_scores
+from speech.store import Store
+
+REFERENCE_COLUMNS = ("recording_id", "speaker_id", "start_s", "end_s")
+
+
+def load_reference(path: str | Path, *, min_pause_s: float = 0.2,
+                   vowels: tuple[str, ...] = ("a", "e", "i", "o", "u")):
+    """Reference IPUs and vowel (syllable) times.
+
+    Returns
+    -------
+    ipus : DataFrame
+        recording_id, speaker_id, start_s, end_s.
+    vowels : DataFrame
+        recording_id, speaker_id, start_s of every vowel token.
+    """
+    path = Path(path)
+    truth = path / "truth"
+    if (truth / "ipus.csv").is_file():
+        ipus = pd.read_csv(truth / "ipus.csv", dtype={"recording_id": str, "speaker_id": str})
+        tokens = pd.read_csv(truth / "tokens.csv", dtype={"recording_id": str, "speaker_id": str})
+        syllables = tokens.loc[tokens["is_vowel"].astype(bool), ["recording_id", "speaker_id",
+                                                                 "start_s"]]
+        return ipus[list(REFERENCE_COLUMNS)], syllables.reset_index(drop=True)
+    grids = sorted(path.glob("*.TextGrid")) or sorted((path / "transcripts").glob("*.TextGrid"))
+    if not grids:
+        raise FileNotFoundError(f"{path}: no truth/ipus.csv and no <recording_id>.TextGrid files")
+    ipu_rows, vowel_rows = [], []
+    for grid in grids:
+        table = read_transcript(grid)
+        rid = grid.stem
+        for speaker, rows in table.groupby("speaker"):
+            words = rows[rows["level"] == "words"].sort_values("start_s")
+            if words.empty:
+                words = rows[rows["level"] == "turns"].sort_values("start_s")
+            start, end = words["start_s"].to_numpy(), words["end_s"].to_numpy()
+            if len(start):
+                new = np.r_[True, start[1:] - end[:-1] >= min_pause_s]
+                first = np.flatnonzero(new)
+                last = np.r_[first[1:], len(start)] - 1
+                ipu_rows.append(pd.DataFrame({"recording_id": rid, "speaker_id": speaker,
+                                              "start_s": start[first], "end_s": end[last]}))
+            phones = rows[(rows["level"] == "phones") & rows["label"].str.lower().str.rstrip(
+                "0123456789ˈˌ").isin(vowels)]
+            vowel_rows.append(pd.DataFrame({"recording_id": rid, "speaker_id": speaker,
+                                            "start_s": phones["start_s"].to_numpy()}))
+    ipus = pd.concat(ipu_rows, ignore_index=True) if ipu_rows else pd.DataFrame(
+        columns=REFERENCE_COLUMNS)
+    syllables = pd.concat(vowel_rows, ignore_index=True) if vowel_rows else pd.DataFrame(
+        columns=["recording_id", "speaker_id", "start_s"])
+    return ipus, syllables
+
+
+def _merge_same_speaker(ref: pd.DataFrame, max_gap_s: float) -> pd.DataFrame:
+    """Merge reference IPUs of one speaker separated by less than ``max_gap_s``
+    (utterance recordings are segmented into whole utterances)."""
+    ref = ref.sort_values("start_s")
+    start, end = ref["start_s"].to_numpy(), ref["end_s"].to_numpy()
+    speaker = ref["speaker_id"].to_numpy()
+    if not len(start):
+        return ref
+    new = np.r_[True, (start[1:] - end[:-1] >= max_gap_s) | (speaker[1:] != speaker[:-1])]
+    first = np.flatnonzero(new)
+    last = np.r_[first[1:], len(start)] - 1
+    return pd.DataFrame({"speaker_id": speaker[first], "start_s": start[first],
+                         "end_s": end[last]})
+
+
+def _attribution(est: pd.DataFrame, ref: pd.DataFrame, profiled: str) -> tuple[int, int, bool]:
+    """(correct, total, profiled speaker identified) for one recording."""
+    if est.empty or ref.empty:
+        return 0, 0, False
+    e0, e1 = est["start_s"].to_numpy()[:, None], est["end_s"].to_numpy()[:, None]
+    r0, r1 = ref["start_s"].to_numpy()[None, :], ref["end_s"].to_numpy()[None, :]
+    overlap = np.clip(np.minimum(e1, r1) - np.maximum(e0, r0), 0, None)  # (n_est, n_ref)
+    ref_speakers = ref["speaker_id"].to_numpy()
+    voices = np.unique(ref_speakers)
+    by_voice = np.stack([overlap[:, ref_speakers == v].sum(axis=1) for v in voices], axis=1)
+    has_ref = by_voice.max(axis=1) > 0
+    truth = voices[by_voice.argmax(axis=1)][has_ref]
+    labels = est["speaker_id"].to_numpy()[has_ref]
+    names = np.unique(labels)
+    confusion = np.array([[np.sum((labels == n) & (truth == v)) for v in voices] for n in names])
+    rows, cols = linear_sum_assignment(-confusion)
+    mapping = {names[r]: voices[c] for r, c in zip(rows, cols, strict=True)}
+    correct = int(sum(mapping.get(n) == v for n, v in zip(labels, truth, strict=True)))
+    return correct, int(has_ref.sum()), mapping.get(profiled) == profiled
+
+
+def evaluate(store: Store, reference: str | Path, *, tolerance_s: float = 0.05,
+             min_pause_s: float = 0.2, utterance_pause_s: float = 1.0):
+    """Score the store's segments against a reference.
+
+    Returns
+    -------
+    per_recording : DataFrame
+        One row per evaluated recording: kind, method, boundary counts and F1,
+        attribution counts, whether the profiled speaker was identified.
+    per_speaker : DataFrame
+        speaker_id, reference syllables, estimated nuclei, relative error.
+    summary : dict
+        Pooled boundary precision/recall/F1, attribution accuracy (all, and
+        per method), median nucleus-count error.
+    """
+    ref_ipus, ref_syllables = load_reference(reference, min_pause_s=min_pause_s)
+    segments = store.read_table("segments")
+    recordings = store.read_table("recordings")
+    if segments.empty or recordings.empty:
+        raise ValueError(f"{store.root}: the store has no segments; run extract first")
+    rows = []
+    for rec in recordings.itertuples(index=False):
+        ref = ref_ipus[ref_ipus["recording_id"] == rec.recording_id]
+        if ref.empty:
+            continue
+        est = segments[segments["recording_id"] == rec.recording_id].sort_values("start_s")
+        if rec.kind == "utterance":
+            ref = _merge_same_speaker(ref, utterance_pause_s)
+        scores = boundary_scores(ref[["start_s", "end_s"]].to_numpy(),
+                                 est[["start_s", "end_s"]].to_numpy(), tolerance_s=tolerance_s)
+        correct, total, identified = _attribution(est, ref, rec.speaker_id)
+        rows.append({
+            "recording_id": rec.recording_id, "kind": rec.kind, "method": rec.method,
+            "n_hit": scores["n_hit"], "n_ref": scores["n_ref"], "n_est": scores["n_est"],
+            "f1": scores["f1"], "attributed": total, "correct": correct,
+            "profiled_identified": identified,
+        })  # fmt: skip
+    per_recording = pd.DataFrame(rows)
+    if per_recording.empty:
+        raise ValueError(f"no recording of {store.root} appears in the reference {reference}")
+
+    evaluated = set(per_recording["recording_id"])
+    profiled = dict(zip(recordings["recording_id"], recordings["speaker_id"], strict=True))
+    est_nuclei = (
+        segments[segments["recording_id"].isin(evaluated)]
+        .assign(profiled=lambda d: d["recording_id"].map(profiled))
+        .query("speaker_id == profiled")
+        .groupby("speaker_id")["n_nuclei"].sum()
+    )
+    ref_counts = (
+        ref_syllables[ref_syllables["recording_id"].isin(evaluated)]
+        .assign(profiled=lambda d: d["recording_id"].map(profiled))
+        .query("speaker_id == profiled")
+        .groupby("speaker_id").size()
+    )
+    per_speaker = pd.DataFrame({"reference_syllables": ref_counts,
+                                "estimated_nuclei": est_nuclei}).fillna(0).astype(int)
+    per_speaker["relative_error"] = (
+        (per_speaker["estimated_nuclei"] - per_speaker["reference_syllables"])
+        / per_speaker["reference_syllables"].where(per_speaker["reference_syllables"] > 0)
+    )
+    per_speaker = per_speaker.rename_axis("speaker_id").reset_index()
+
+    hits, n_ref, n_est = (int(per_recording[c].sum()) for c in ("n_hit", "n_ref", "n_est"))
+    precision = hits / n_est if n_est else 1.0
+    recall = hits / n_ref if n_ref else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    multi = per_recording[per_recording["attributed"] > 0]
+    by_method = {
+        m: float(g["correct"].sum() / g["attributed"].sum())
+        for m, g in multi.groupby("method") if g["attributed"].sum()
+    }
+    interviews = per_recording[per_recording["kind"] == "interview"]
+    summary = {
+        "tolerance_s": tolerance_s, "recordings": len(per_recording),
+        "boundary_precision": precision, "boundary_recall": recall, "boundary_f1": f1,
+        "attribution_accuracy": float(multi["correct"].sum() / max(multi["attributed"].sum(), 1)),
+        "attribution_by_method": by_method,
+        "profiled_identified": float(interviews["profiled_identified"].mean())
+        if len(interviews) else float("nan"),
+        "nucleus_error_median": float(per_speaker["relative_error"].abs().median()),
+    }  # fmt: skip
+    return per_recording, per_speaker, summary

@@ -1,0 +1,166 @@
+"""Batch extraction: a corpus -> the store, one recording per task.
+
+Only recordings of speakers who consented are read at all; the partitions of a
+speaker who withdrew consent (or of a recording that left the corpus) are
+removed. A recording is recomputed when one of its inputs (audio, transcript)
+changed or the configuration did; otherwise its rows stay as they are and no
+audio is decoded. A failing recording becomes a row of the ``errors`` table and
+the others finish.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from corpora.corpus import Corpus, Recording
+from speech import __version__
+from speech.segmentation import RecordingResult, SegmentationConfig, segment_recording
+from speech.store import PARTITIONED_TABLES, Store, config_hash, fingerprint
+
+#: Version of the set of columns and their definitions; bump when a value changes.
+FEATURE_SET_VERSION = "0.1"
+#: Rewrite the manifest at most this often during a run (s); always at the end.
+MANIFEST_EVERY_S = 5.0
+
+
+@dataclass
+class ExtractSummary:
+    """What one ``extract`` run did."""
+
+    computed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped_no_consent: int = 0
+    audio_s: float = 0.0
+    elapsed_s: float = 0.0
+
+
+def _inputs(recording: Recording) -> dict[str, str]:
+    found = {"audio": fingerprint(recording.path)}
+    if recording.transcript is not None:
+        found["transcript"] = fingerprint(recording.transcript)
+    return found
+
+
+def _describe(recording: Recording) -> dict:
+    """Everything about a recording's metadata that changes its segmentation."""
+    return {
+        "kind": recording.kind, "speaker_id": recording.speaker_id,
+        "n_speakers": recording.n_speakers,
+        "channels": {str(c): v for c, v in sorted(recording.channels.items())},
+    }  # fmt: skip
+
+
+def _warm_worker() -> None:
+    """Pay imports and Praat's first call once per worker, not once per recording."""
+    import numpy as np
+
+    from features.tracks import pitch_track
+
+    pitch_track(np.zeros(1600, np.float32), 16000)
+
+
+def _run(recording: Recording, config: SegmentationConfig) -> RecordingResult:
+    return segment_recording(recording, config)
+
+
+def extract(
+    corpus: Corpus,
+    store: Store,
+    *,
+    config: SegmentationConfig | None = None,
+    jobs: int = 1,
+    progress: Callable[[Recording, RecordingResult | None], None] | None = None,
+) -> ExtractSummary:
+    """Segment every consented recording of ``corpus`` into ``store``.
+
+    Parameters
+    ----------
+    corpus : Corpus
+        From :func:`corpora.corpus.read_corpus`.
+    store : Store
+    config : SegmentationConfig, optional
+    jobs : int
+        Worker processes (long-lived, one recording per task); 1 runs in-process.
+    progress : callable, optional
+        Called with each recording when it is done (result ``None`` when unchanged).
+
+    Returns
+    -------
+    ExtractSummary
+    """
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    config = config or SegmentationConfig()
+    started = time.perf_counter()
+    summary = ExtractSummary()
+    settings = {"segmentation": config.as_dict()}
+    settings_hash = config_hash(settings)
+    manifest = store.read_manifest()
+    previous = manifest.get("recordings", {})
+
+    consented = set(corpus.consented["speaker_id"])
+    wanted = {r.recording_id: r for r in corpus if r.speaker_id in consented}
+    summary.skipped_no_consent = len(corpus) - len(wanted)
+
+    # Erasure: whatever the store holds of recordings not wanted any more goes.
+    stored = set(previous) | {rid for t in PARTITIONED_TABLES for rid in store.recording_ids(t)}
+    for rid in sorted(stored - set(wanted)):
+        for table in PARTITIONED_TABLES:
+            store.delete_partition(table, rid)
+        previous.pop(rid, None)
+        summary.removed.append(rid)
+
+    todo: list[tuple[Recording, dict]] = []
+    for rid, recording in wanted.items():
+        entry = {"inputs": _inputs(recording), "recording": _describe(recording),
+                 "config_hash": settings_hash}
+        old = previous.get(rid, {})
+        same = all(old.get(k) == entry[k] for k in ("inputs", "recording", "config_hash"))
+        if same and old.get("status") is not None:
+            summary.unchanged.append(rid)
+            if progress is not None:
+                progress(recording, None)
+        else:
+            todo.append((recording, entry))
+
+    manifest.update({
+        "tool_version": __version__, "feature_set_version": FEATURE_SET_VERSION,
+        "corpus": str(corpus.root), "config": settings, "config_hash": settings_hash,
+        "recordings": previous,
+    })  # fmt: skip
+    last_write = time.perf_counter()
+
+    def finish(recording: Recording, entry: dict, result: RecordingResult) -> None:
+        nonlocal last_write
+        rid = recording.recording_id
+        store.write_partition("recordings", rid, result.recording)
+        store.write_partition("segments", rid, result.segments)
+        store.write_partition("errors", rid, result.errors)
+        status = str(result.recording["status"].iloc[0])
+        previous[rid] = {**entry, "status": status}
+        (summary.failed if status == "error" else summary.computed).append(rid)
+        duration = result.recording["duration_s"].iloc[0]
+        summary.audio_s += float(duration) if duration == duration else 0.0
+        if progress is not None:
+            progress(recording, result)
+        if time.perf_counter() - last_write > MANIFEST_EVERY_S:
+            store.write_manifest(manifest)
+            last_write = time.perf_counter()
+
+    if jobs == 1 or len(todo) <= 1:
+        for recording, entry in todo:
+            finish(recording, entry, _run(recording, config))
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_warm_worker) as pool:
+            futures = {pool.submit(_run, r, config): (r, e) for r, e in todo}
+            for future in as_completed(futures):
+                recording, entry = futures[future]
+                finish(recording, entry, future.result())
+    store.write_manifest(manifest)
+    summary.elapsed_s = time.perf_counter() - started
+    return summary

@@ -1,0 +1,1 @@
+"""Tests of the features package (segmentation: frames, tracks, activity, nuclei)."""

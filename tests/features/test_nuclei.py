@@ -1,0 +1,65 @@
+"""Specifications of syllable-nucleus detection (features.nuclei)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from features.frames import time_to_frames
+from features.nuclei import syllable_nuclei
+from features.tracks import VOWEL_BAND_HZ, intensity_db, pitch_track
+
+SR = 16000
+
+
+def syllables(n: int, rate_hz: float = 5.0, *, depth: float = 0.9, sr: int = SR):
+    """n voiced 'syllables': a harmonic tone amplitude-modulated at rate_hz, 0.3 s pauses."""
+    dur = n / rate_hz
+    t = np.arange(int(dur * sr)) / sr
+    env = 1 - depth * (0.5 + 0.5 * np.cos(2 * np.pi * rate_hz * t))
+    tone = sum(np.sin(2 * np.pi * k * 130 * t) / k for k in range(1, 10))
+    pad = np.zeros(int(0.3 * sr))
+    return np.concatenate([pad, 0.2 * env * tone, pad]), 0.3 + (np.arange(n) + 0.5) / rate_hz
+
+
+def nuclei_of(y, sr=SR, **kw):
+    f0, _ = pitch_track(y, sr)
+    return syllable_nuclei(intensity_db(y, sr, band_hz=VOWEL_BAND_HZ), ~np.isnan(f0), **kw)
+
+
+@pytest.mark.parametrize("rate_hz", [3.0, 5.0, 7.0])
+def test_one_nucleus_per_modulation_peak(rate_hz):
+    y, peaks = syllables(10, rate_hz)
+    est = nuclei_of(y)
+    assert len(est) == 10
+    np.testing.assert_allclose(est, peaks, atol=0.02)
+
+
+def test_shallow_dips_are_not_syllable_boundaries():
+    # A 1 dB ripple is below the 2 dB minimum dip: one long nucleus, not five.
+    y, _ = syllables(5, depth=0.1)
+    assert len(nuclei_of(y)) <= 2
+
+
+def test_unvoiced_peaks_are_not_nuclei():
+    rng = np.random.default_rng(0)
+    t = np.arange(2 * SR) / SR
+    y = 0.2 * rng.standard_normal(t.size) * (0.5 - 0.5 * np.cos(2 * np.pi * 4 * t))
+    assert len(nuclei_of(y)) == 0
+
+
+def test_speech_mask_restricts_nuclei():
+    y, peaks = syllables(6)
+    f0, _ = pitch_track(y, SR)
+    level = intensity_db(y, SR, band_hz=VOWEL_BAND_HZ)
+    speech = np.zeros(level.size, dtype=bool)
+    speech[: time_to_frames(peaks[2]) + 5] = True
+    assert len(syllable_nuclei(level, ~np.isnan(f0), speech=speech)) == 3
+
+
+def test_degenerate_inputs():
+    assert syllable_nuclei(np.zeros(0), np.zeros(0, dtype=bool)).shape == (0,)
+    assert syllable_nuclei(np.full(2, -100.0), np.ones(2, dtype=bool)).shape == (0,)
+    assert len(nuclei_of(np.zeros(SR))) == 0
+    with pytest.raises(ValueError, match="shape"):
+        syllable_nuclei(np.zeros(5), np.zeros(4, dtype=bool))

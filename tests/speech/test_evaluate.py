@@ -1,0 +1,82 @@
+"""`eval`: scores that reward the truth and punish errors."""
+
+import pandas as pd
+import pytest
+from praatio import textgrid
+
+from corpora.corpus import read_corpus
+from speech.evaluate import evaluate, load_reference
+from speech.extract import extract
+from speech.store import Store
+
+
+@pytest.fixture(scope="module")
+def store(synthetic_corpus, tmp_path_factory):
+    store = Store(tmp_path_factory.mktemp("eval") / "store")
+    extract(read_corpus(synthetic_corpus), store)
+    return store
+
+
+def rewrite_segments(store, tmp_path, change):
+    """A copy of the store whose segments went through ``change``."""
+    copy = Store(tmp_path / "copy")
+    for rid, group in store.read_table("segments").groupby("recording_id"):
+        copy.write_partition("segments", rid, change(group.copy()))
+    for rid, group in store.read_table("recordings").groupby("recording_id"):
+        copy.write_partition("recordings", rid, group)
+    return copy
+
+
+def test_extracted_segments_score_well_on_clean_synthetic_speech(store, synthetic_corpus):
+    per_recording, per_speaker, summary = evaluate(store, synthetic_corpus)
+    assert summary["boundary_f1"] >= 0.95
+    assert summary["attribution_accuracy"] >= 0.95
+    assert summary["profiled_identified"] == 1.0
+    assert set(per_speaker["speaker_id"]) == set(read_corpus(synthetic_corpus).recordings_table()
+                                                 ["speaker_id"])
+    assert len(per_recording) == len(read_corpus(synthetic_corpus))
+
+
+def test_shifted_boundaries_lose_their_hits(store, synthetic_corpus, tmp_path):
+    def shift(seg):
+        seg[["start_s", "end_s"]] += 0.1
+        return seg
+
+    _, _, summary = evaluate(rewrite_segments(store, tmp_path, shift), synthetic_corpus)
+    assert summary["boundary_f1"] < 0.05
+    _, _, loose = evaluate(rewrite_segments(store, tmp_path / "b", shift), synthetic_corpus,
+                           tolerance_s=0.15)
+    assert loose["boundary_f1"] >= 0.95
+
+
+def test_wrong_speakers_lower_attribution(store, synthetic_corpus, tmp_path):
+    def everyone_is_the_interviewer(seg):
+        seg["speaker_id"] = "INT9"
+        return seg
+
+    _, _, summary = evaluate(rewrite_segments(store, tmp_path, everyone_is_the_interviewer),
+                             synthetic_corpus)
+    assert summary["profiled_identified"] == 0.0
+    interviews = summary["attribution_by_method"]
+    assert min(interviews.values()) < 0.9
+
+
+def test_textgrid_reference_equals_truth_reference(synthetic_corpus):
+    truth_ipus, truth_vowels = load_reference(synthetic_corpus)
+    grid_ipus, grid_vowels = load_reference(synthetic_corpus / "transcripts")
+    key = ["recording_id", "speaker_id", "start_s"]
+    a = truth_ipus.sort_values(key).reset_index(drop=True)
+    b = grid_ipus.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a[key + ["end_s"]], b[key + ["end_s"]], check_dtype=False,
+                                  atol=1e-6)
+    assert len(truth_vowels) == len(grid_vowels)
+
+
+def test_missing_reference_is_a_clear_error(store, tmp_path):
+    with pytest.raises(FileNotFoundError, match="no truth/ipus.csv"):
+        evaluate(store, tmp_path)
+    tg = textgrid.Textgrid()
+    tg.addTier(textgrid.IntervalTier("X - words", [(0.1, 0.5, "hola")], 0, 1))
+    tg.save(str(tmp_path / "unknown.TextGrid"), format="long_textgrid", includeBlankSpaces=True)
+    with pytest.raises(ValueError, match="no recording"):
+        evaluate(store, tmp_path)
