@@ -19,6 +19,8 @@ DEAD_CHANNEL_DBFS = -70.0
 CLIP_LEVEL = 0.999
 #: A DC offset above this fraction of full scale is worth reporting.
 DC_REPORT = 0.01
+#: Spectral range (dB below the LTAS maximum) that still counts as signal.
+BANDWIDTH_RANGE_DB = 50.0
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,10 @@ class SignalDiagnostics:
     channel_rms_dbfs : tuple of float
         RMS level of each channel.
     bandwidth_hz : float
-        Frequency below which 99% of the mix's energy lies (an 8 kHz telephone
-        recording resampled to 16 kHz shows about 3400 Hz).
+        Highest frequency at which the long-term average spectrum (smoothed
+        over ~250 Hz) is within :data:`BANDWIDTH_RANGE_DB` of its maximum: about
+        3400-3800 Hz for an 8 kHz telephone recording resampled to 16 kHz, the
+        Nyquist frequency for wideband speech with its fricatives.
     """
 
     peak_dbfs: float
@@ -100,29 +104,38 @@ def diagnose(y: np.ndarray, sr: float, *, n_fft: int = 1024) -> SignalDiagnostic
     SignalDiagnostics
     """
     y = np.atleast_2d(np.asarray(y, dtype=np.float64))
+    if y.size == 0:
+        return SignalDiagnostics(-np.inf, -np.inf, 0.0, 0.0, (-np.inf,) * y.shape[0], sr / 2)
     live = [c for c in range(y.shape[0]) if np.mean(y[c] ** 2) > 0] or [0]
-    mix = y[live].mean(axis=0) if y.shape[1] else np.zeros(1)
-    channel_rms = tuple(float(_db(np.mean(c**2))) if c.size else -np.inf for c in y)
-    peak = float(np.max(np.abs(y))) if y.size else 0.0
-    clipped = float(np.mean(np.abs(y) >= CLIP_LEVEL) * 100) if y.size else 0.0
+    mix = y[live].mean(axis=0)
+    channel_rms = tuple(float(_db(np.mean(c**2))) for c in y)
+    peak = float(np.max(np.abs(y)))
+    clipped = float(np.mean(np.abs(y) >= CLIP_LEVEL) * 100)
     dc = float(mix.mean())
     centred = mix - dc
-    # Long-term average spectrum from non-overlapping frames (vectorised, no loop).
-    n = centred.size // n_fft * n_fft
-    if n:
-        frames = centred[:n].reshape(-1, n_fft) * np.hanning(n_fft)
-        power = (np.abs(np.fft.rfft(frames, axis=1)) ** 2).mean(axis=0)
-        cumulative = np.cumsum(power)
-        total = cumulative[-1]
-        k = int(np.searchsorted(cumulative, 0.99 * total)) if total > 0 else power.size - 1
-        bandwidth = k * sr / n_fft
-    else:
-        bandwidth = sr / 2
     return SignalDiagnostics(
         peak_dbfs=float(_db(peak**2)),
         rms_dbfs=float(_db(np.mean(centred**2))),
         clipped_pct=clipped,
         dc_offset=dc,
         channel_rms_dbfs=channel_rms,
-        bandwidth_hz=float(bandwidth),
+        bandwidth_hz=_bandwidth(centred, sr, n_fft),
     )
+
+
+def _bandwidth(x: np.ndarray, sr: float, n_fft: int) -> float:
+    """Upper edge of the long-term spectrum (see :class:`SignalDiagnostics`)."""
+    n = x.size // n_fft * n_fft
+    if n == 0:
+        return sr / 2
+    # Long-term average spectrum from non-overlapping frames (vectorised, no loop).
+    frames = x[:n].reshape(-1, n_fft) * np.hanning(n_fft)
+    power = (np.abs(np.fft.rfft(frames, axis=1)) ** 2).mean(axis=0)
+    width = max(round(250 * n_fft / sr), 1)
+    smooth = np.convolve(power, np.ones(width) / width, mode="same")
+    if smooth.max() <= 0:
+        return sr / 2
+    level = _db(smooth / smooth.max())
+    above = np.flatnonzero(level >= -BANDWIDTH_RANGE_DB)
+    # The smoothing window reaches half its width past the last bin with signal.
+    return float(min((above[-1] + width // 2) * sr / n_fft, sr / 2)) if above.size else 0.0

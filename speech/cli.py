@@ -197,20 +197,28 @@ def demo(
     speakers: Annotated[int, typer.Option("--speakers", "-n", help="Number of speakers.")] = 12,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
-    """Run the whole pipeline on a built-in synthetic corpus: synth -> check -> ...
+    """Run the whole pipeline on a built-in synthetic corpus:
+    synth -> check -> extract -> eval (against the corpus's own truth).
 
-    Re-running replaces the demo corpus in OUT.
+    Re-running replaces the demo corpus and store in OUT.
     """
+    import os
     import shutil
 
-    corpus = out / "corpus"
-    if corpus.exists():
-        shutil.rmtree(corpus)
+    corpus, store = out / "corpus", out / "store"
+    for path in (corpus, store):
+        if path.exists():
+            shutil.rmtree(path)
     console.rule("[bold]1. synth")
     _synth(corpus, speakers=speakers, seed=seed, minutes=2.0, jobs=None)
     console.rule("[bold]2. check")
     _check(corpus)
-    console.print(f"\nDemo corpus ready in [bold]{corpus}[/] (truth in {corpus / 'truth'}).")
+    console.rule("[bold]3. extract")
+    extract(corpus, store=store, jobs=os.cpu_count() or 1)
+    console.rule("[bold]4. eval")
+    evaluate(store, reference=corpus)
+    console.print(f"\nDemo corpus in [bold]{corpus}[/] (truth in {corpus / 'truth'}), "
+                  f"store in [bold]{store}[/].")
 
 
 @app.command(

@@ -132,3 +132,46 @@ def test_demo_runs_synth_and_check(tmp_path):
     assert result.exit_code == 0, result.output
     assert "passed every check" in result.output
     assert (tmp_path / "demo" / "corpus" / "truth" / "effects.md").is_file()
+
+
+def test_extract_then_eval(synthetic_corpus, tmp_path):
+    store = tmp_path / "store"
+    result = run("extract", synthetic_corpus, "--store", store)
+    assert result.exit_code == 0, result.output
+    assert "0 failed" in result.output
+    result = run("extract", synthetic_corpus, "--store", store)
+    assert "Extracted 0 recordings" in result.output and "0 failed" in result.output
+    result = run("eval", store, "--reference", synthetic_corpus, "--json")
+    assert result.exit_code == 0, result.output
+    assert '"boundary_f1": 1.0' in result.output or '"boundary_f1": 0.9' in result.output
+
+
+def test_extract_refuses_a_broken_corpus_and_bad_settings(corpus_dir, tmp_path):
+    (corpus_dir / "speakers.csv").write_text("speaker_id,country\nS01,XX\n")
+    result = run("extract", corpus_dir, "--store", tmp_path / "s")
+    assert result.exit_code == 2 and "speakers.csv:2: column 'country'" in result.output
+    result = run("extract", corpus_dir, "--store", tmp_path / "s", "--vad", "webrtc")
+    assert result.exit_code == 2 and "unknown vad" in result.output
+
+
+def test_eval_of_an_empty_store_is_bad_input(synthetic_corpus, tmp_path):
+    result = run("eval", tmp_path / "nothing", "--reference", synthetic_corpus)
+    assert result.exit_code == 2 and "run extract first" in result.output
+
+
+def test_synth_with_noise_keeps_the_truth(tmp_path):
+    clean, noisy = tmp_path / "clean", tmp_path / "noisy"
+    args = ["--speakers", "1", "--seed", "2", "--minutes", "0.3", "-j", "1"]
+    assert run("synth", clean, *args).exit_code == 0
+    assert run("synth", noisy, *args, "--noise", "white", "--snr", "10").exit_code == 0
+    assert (clean / "truth/tokens.csv").read_bytes() == (noisy / "truth/tokens.csv").read_bytes()
+    import numpy as np
+    import soundfile as sf
+
+    wav = next((clean / "audio").rglob("*_interview.wav")).relative_to(clean)
+    a, _ = sf.read(clean / wav)
+    b, _ = sf.read(noisy / wav)
+    residual = b / (np.max(np.abs(b)) / np.max(np.abs(a))) - a
+    assert 3 < 10 * np.log10(np.mean(a**2) / np.mean(residual**2)) < 14
+    result = run("synth", tmp_path / "x", *args, "--noise", "pink")
+    assert result.exit_code == 2 and "unknown noise" in result.output

@@ -67,13 +67,13 @@ def test_textgrid_reference_equals_truth_reference(synthetic_corpus):
     key = ["recording_id", "speaker_id", "start_s"]
     a = truth_ipus.sort_values(key).reset_index(drop=True)
     b = grid_ipus.sort_values(key).reset_index(drop=True)
-    pd.testing.assert_frame_equal(a[key + ["end_s"]], b[key + ["end_s"]], check_dtype=False,
+    pd.testing.assert_frame_equal(a[[*key, "end_s"]], b[[*key, "end_s"]], check_dtype=False,
                                   atol=1e-6)
     assert len(truth_vowels) == len(grid_vowels)
 
 
 def test_missing_reference_is_a_clear_error(store, tmp_path):
-    with pytest.raises(FileNotFoundError, match="no truth/ipus.csv"):
+    with pytest.raises(FileNotFoundError, match=r"no truth/ipus\.csv"):
         evaluate(store, tmp_path)
     tg = textgrid.Textgrid()
     tg.addTier(textgrid.IntervalTier("X - words", [(0.1, 0.5, "hola")], 0, 1))
