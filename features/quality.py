@@ -21,6 +21,9 @@ CLIP_LEVEL = 0.999
 DC_REPORT = 0.01
 #: Spectral range (dB below the LTAS maximum) that still counts as signal.
 BANDWIDTH_RANGE_DB = 50.0
+#: Narrower than this (Hz) is telephone-band audio: 8 kHz sampling keeps < 4 kHz,
+#: and the 250 Hz smoothing of the spectrum widens the edge a little.
+NARROW_BAND_HZ = 4500.0
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ class SignalDiagnostics:
         for channel in self.dead_channels:
             notes.append(f"channel {channel} is silent ({self.channel_rms_dbfs[channel]:.0f} "
                          "dBFS); it is ignored")
-        if not self.silent and self.bandwidth_hz < 4000:
+        if not self.silent and self.bandwidth_hz < NARROW_BAND_HZ:
             notes.append(f"narrow band: 99% of the energy below {self.bandwidth_hz:.0f} Hz "
                          "(telephone or heavily compressed audio); spectral measures above "
                          "that are meaningless")

@@ -197,7 +197,8 @@ def segment_embeddings(
     fmin, fmax : float
         Mel filter bank range (Hz); ``fmax`` defaults to ``sr / 2``.
     f0_hz : np.ndarray, shape (n_frames,), optional
-        F0 track on the same frame grid (Hz; NaN or 0 where unvoiced).  Adds the
+        F0 track on the same frame grid (Hz; NaN or 0 where unvoiced; a shorter
+        track is padded as unvoiced, a longer one truncated).  Adds the
         column ``f0_st``: ``f0_weight`` times the mean F0 of the segment's voiced
         frames in semitones re 100 Hz (NaN without voiced frames).
     f0_weight : float

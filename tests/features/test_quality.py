@@ -20,7 +20,7 @@ def speech_like(seconds=2.0, seed=0):
 def test_clean_signal_has_no_warnings():
     d = diagnose(speech_like(), SR)
     assert d.warnings() == []
-    assert -20 < d.rms_dbfs < -5 and d.clipped_pct == 0
+    assert -30 < d.rms_dbfs < -5 and d.clipped_pct == 0
 
 
 def test_silence():
@@ -47,11 +47,11 @@ def test_dead_channel_is_named():
 
 
 def test_narrow_band_is_detected():
-    from scipy.signal import butter, sosfilt
+    import soxr
 
     noise = np.random.default_rng(1).standard_normal(2 * SR)
-    band = sosfilt(butter(8, [300, 3400], "bandpass", fs=SR, output="sos"), noise)
-    assert diagnose(band, SR).bandwidth_hz < 4000
+    band = soxr.resample(soxr.resample(speech_like(), SR, 8000), 8000, SR)  # a telephone line
+    assert diagnose(band, SR).bandwidth_hz < 4500
     assert diagnose(noise, SR).bandwidth_hz > 7000
     assert diagnose(speech_like(), SR).bandwidth_hz > 7000
     assert any("narrow band" in w for w in diagnose(band, SR).warnings())
