@@ -47,6 +47,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.mixture import GaussianMixture
+from threadpoolctl import threadpool_limits
 
 __all__ = ["attribute_speakers", "cluster_speakers", "embedding_names", "segment_embeddings"]
 
@@ -137,13 +138,16 @@ def _supervectors(
     xs = (x - mu) / np.where(sd > 1e-9, sd, 1.0)
     rng = np.random.default_rng(random_state)
     fit = sel if sel.size <= max_frames else np.sort(rng.choice(sel, max_frames, replace=False))
-    gm = GaussianMixture(
-        n_components=n_gaussians,
-        covariance_type="diag",
-        max_iter=100,
-        reg_covar=1e-3,
-        random_state=random_state,
-    ).fit(xs[fit])
+    # A small model: one thread is faster, and OpenMP/BLAS threads spinning in
+    # parallel pipeline workers on shared cores can slow it a hundredfold.
+    with threadpool_limits(limits=1):
+        gm = GaussianMixture(
+            n_components=n_gaussians,
+            covariance_type="diag",
+            max_iter=100,
+            reg_covar=1e-3,
+            random_state=random_state,
+        ).fit(xs[fit])
     resp = np.zeros((t, n_gaussians))
     resp[sel] = gm.predict_proba(xs[sel])
     n_c = np.asarray(agg @ resp)  # (n_seg, C) soft frame counts
@@ -199,7 +203,7 @@ def segment_embeddings(
     f0_hz : np.ndarray, shape (n_frames,), optional
         F0 track on the same frame grid (Hz; NaN or 0 where unvoiced; a shorter
         track is padded as unvoiced, a longer one truncated).  Adds the
-        column ``f0_st``: ``f0_weight`` times the mean F0 of the segment's voiced
+        column ``f0_st``: ``f0_weight`` times the median F0 of the segment's voiced
         frames in semitones re 100 Hz (NaN without voiced frames).
     f0_weight : float
         Weight of ``f0_st`` against the supervector (whose typical within-voice
@@ -261,11 +265,29 @@ def segment_embeddings(
     src = np.asarray(f0_hz, dtype=np.float64).ravel()[:n_frames]
     f0[: src.size] = src
     voiced = np.isfinite(f0) & (f0 > 0)
-    st = np.where(voiced, 12.0 * np.log2(np.where(voiced, f0, 100.0) / 100.0), 0.0)
-    n_v = agg @ voiced.astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f0_st = np.where(n_v > 0, (agg @ st) / n_v, np.nan)
-    return np.hstack([emb, f0_weight * f0_st[:, None]])
+    st = 12.0 * np.log2(np.where(voiced, f0, 100.0) / 100.0)
+    return np.hstack([emb, f0_weight * _range_medians(agg, st, voiced)[:, None]])
+
+
+def _range_medians(agg: sparse.csr_matrix, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Median of ``values[mask]`` over each row's frames of ``agg`` (NaN when none).
+
+    One lexsort of every (segment, frame) pair: robust to octave errors of a
+    pitch tracker where a mean is not.
+    """
+    coo = agg.tocoo()
+    keep = mask[coo.col]
+    rows, vals = coo.row[keep], values[coo.col[keep]]
+    order = np.lexsort((vals, rows))
+    rows, vals = rows[order], vals[order]
+    n = np.bincount(rows, minlength=agg.shape[0])
+    first = np.cumsum(n) - n
+    lo = first + np.maximum(n - 1, 0) // 2
+    hi = first + n // 2
+    out = np.full(agg.shape[0], np.nan)
+    has = n > 0
+    out[has] = 0.5 * (vals[lo[has]] + vals[hi[has]])
+    return out
 
 
 def cluster_speakers(

@@ -8,8 +8,9 @@ syllable counts). Reported:
 - boundary precision, recall and F1 of segment starts and ends within a
   tolerance, one-to-one matched (:func:`features.evaluation.boundary_scores`);
 - segment-level speaker-attribution accuracy: each estimated segment against the
-  reference voice it overlaps most, under the best one-to-one mapping of labels
-  per recording (cluster labels such as ``INT1`` are arbitrary names), and
+  reference voice it overlaps most; the profiled speaker's id must mean that
+  speaker, the other labels (cluster labels such as ``INT1`` are arbitrary names)
+  are mapped one-to-one to reference voices in the best way per recording; and
   whether the profiled speaker was identified;
 - per speaker, the relative error of the syllable-nucleus count against the
   reference vowels (one nucleus per syllable), and its median.
@@ -108,10 +109,18 @@ def _attribution(est: pd.DataFrame, ref: pd.DataFrame, profiled: str) -> tuple[i
     labels = est["speaker_id"].to_numpy()[has_ref]
     names = np.unique(labels)
     confusion = np.array([[np.sum((labels == n) & (truth == v)) for v in voices] for n in names])
-    rows, cols = linear_sum_assignment(-confusion)
+    # The profiled speaker's label is a name, not an arbitrary cluster label: it must
+    # mean that speaker, so a swap with the interviewer counts as wrong.
+    weight = confusion.astype(float)
+    if profiled in names and profiled in voices:
+        weight[list(names).index(profiled), list(voices).index(profiled)] += 1e9
+    rows, cols = linear_sum_assignment(-weight)
     mapping = {names[r]: voices[c] for r, c in zip(rows, cols, strict=True)}
     correct = int(sum(mapping.get(n) == v for n, v in zip(labels, truth, strict=True)))
-    return correct, int(has_ref.sum()), mapping.get(profiled) == profiled
+    # Identified: most of what carries the profiled speaker's id is that speaker's speech.
+    labelled = truth[labels == profiled]
+    identified = bool(labelled.size) and float(np.mean(labelled == profiled)) > 0.5
+    return correct, int(has_ref.sum()), identified
 
 
 def evaluate(store: Store, reference: str | Path, *, tolerance_s: float = 0.05,

@@ -206,3 +206,14 @@ def test_invalid_inputs_raise():
 def test_segments_pairwise_in_dialogue_fixture_do_not_overlap(equal_f0_dialogue):
     _, segs, _ = equal_f0_dialogue
     assert all(s1[1] <= s2[0] for s1, s2 in pairwise(segs))
+
+
+def test_f0_column_is_the_median_in_semitones_and_ignores_octave_jumps():
+    y = np.random.default_rng(5).standard_normal(SR).astype(np.float32)
+    f0 = np.full(101, 200.0)
+    f0[10:13] = 400.0  # octave errors
+    f0[40:60] = np.nan  # unvoiced
+    segs = np.array([[0.05, 0.3], [0.42, 0.57], [0.7, 0.9]])
+    st = segment_embeddings(y, SR, segs, f0_hz=f0, n_gaussians=2)[:, -1]
+    np.testing.assert_allclose(st[[0, 2]], 12 * np.log2(2.0))
+    assert np.isnan(st[1])
