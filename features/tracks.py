@@ -25,8 +25,10 @@ from features.frames import HOP_S, frame_times, n_frames
 __all__ = [
     "INTENSITY_FLOOR_DB",
     "VOWEL_BAND_HZ",
+    "adapted_pitch_range",
     "as_mono",
     "intensity_db",
+    "pitch_on_spans",
     "pitch_track",
     "remove_dc",
 ]
@@ -306,3 +308,129 @@ def pitch_track(
     f0[inside] = np.where(selected[src] > 0, selected[src], np.nan)
     strength[inside] = np.clip(cand_strength[src], 0.0, 1.0)
     return f0, strength
+
+
+def adapted_pitch_range(
+    f0_hz: np.ndarray,
+    *,
+    floor_factor: float = 0.75,
+    ceiling_factor: float = 1.5,
+    min_frames: int = 50,
+    limits_hz: tuple[float, float] = (50.0, 700.0),
+) -> tuple[float, float] | None:
+    """A speaker's pitch range from a first-pass F0 track: ``0.75 q1`` to ``1.5 q3``.
+
+    Phoneticians set Praat's range per speaker by hand; this is the automatic
+    version of De Looze & Hirst (2008): the first and third quartiles of a wide
+    first pass, widened by ``floor_factor`` and ``ceiling_factor``. Octave errors
+    of the first pass sit in the tails and barely move the quartiles.
+
+    Parameters
+    ----------
+    f0_hz : np.ndarray
+        First-pass F0 (Hz) of one speaker's frames; NaN where unvoiced.
+    floor_factor, ceiling_factor : float
+        Multipliers of the first and third quartiles.
+    min_frames : int
+        Fewer voiced frames than this give ``None`` (keep the first pass).
+    limits_hz : tuple of float
+        The range is clipped to these bounds (Hz).
+
+    Returns
+    -------
+    (floor_hz, ceiling_hz) or None
+
+    References
+    ----------
+    De Looze, C. & Hirst, D. (2008). Detecting changes in key and range for the
+    automatic modelling and coding of intonation. Speech Prosody 2008, 135-138.
+    Hirst, D. (2011). The analysis by synthesis of speech melody. Journal of
+    Speech Sciences 1(1), 55-83.
+    """
+    voiced = np.asarray(f0_hz, dtype=np.float64)
+    voiced = voiced[np.isfinite(voiced)]
+    if voiced.size < min_frames:
+        return None
+    q1, q3 = np.percentile(voiced, [25, 75])
+    floor = float(np.clip(floor_factor * q1, *limits_hz))
+    ceiling = float(np.clip(ceiling_factor * q3, *limits_hz))
+    return (floor, ceiling) if ceiling > floor * 1.5 else None
+
+
+def pitch_on_spans(
+    y: np.ndarray,
+    sr: float,
+    spans: np.ndarray,
+    *,
+    hop_s: float = HOP_S,
+    floor_hz: float = 60.0,
+    ceiling_hz: float = 500.0,
+    pad_s: float = 0.1,
+    **pitch_kwargs,
+) -> np.ndarray:
+    """F0 over some stretches of a recording only, in one Parselmouth call.
+
+    The stretches (padded by ``pad_s``, merged where they touch) are cut on frame
+    boundaries and concatenated, so that the concatenated signal's frame grid
+    maps one to one onto the recording's; one :func:`pitch_track` runs over
+    them. Joins fall in the padding (pauses), so the analysis windows near a
+    join see silence, as they would in the recording. This is how a second,
+    speaker-adapted pass costs one pass over that speaker's speech, not one
+    over the whole recording per speaker.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n_samples,)
+    sr : float
+    spans : np.ndarray, shape (n, 2)
+        Start and end (s) of the stretches.
+    hop_s, floor_hz, ceiling_hz, **pitch_kwargs
+        As :func:`pitch_track`.
+    pad_s : float
+        Context added on each side of each stretch (s).
+
+    Returns
+    -------
+    np.ndarray, shape (n_frames,)
+        F0 (Hz) on the recording's grid; NaN outside the stretches and where
+        unvoiced.
+    """
+    n = n_frames(len(y), sr, hop_s)
+    f0 = np.full(n, np.nan)
+    spans = np.asarray(spans, dtype=np.float64).reshape(-1, 2)
+    hop_n = float(hop_s) * float(sr)
+    if n == 0 or len(spans) == 0 or abs(hop_n - round(hop_n)) > 1e-6:
+        if len(spans) and n:
+            raise ValueError(f"pitch_on_spans needs a whole number of samples per hop, "
+                             f"got {hop_n!r}")
+        return f0
+    hop_n = round(hop_n)
+    # Frame k covers samples [k*hop - hop/2, k*hop + hop/2): cut on those edges.
+    first = np.clip(np.floor((spans[:, 0] - pad_s) / hop_s + 0.5).astype(np.int64), 0, n)
+    last = np.clip(np.ceil((spans[:, 1] + pad_s) / hop_s + 0.5).astype(np.int64), 0, n)
+    order = np.argsort(first)
+    first, last = first[order], last[order]
+    # Merge overlapping or touching spans.
+    reach = np.maximum.accumulate(last)
+    new = np.r_[True, first[1:] > reach[:-1]]
+    starts = first[new]
+    ends = np.maximum.reduceat(last, np.flatnonzero(new))
+    lengths = ends - starts
+    keep = lengths > 0
+    starts, lengths = starts[keep], lengths[keep]
+    if not len(starts):
+        return f0
+    frames = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths) + np.arange(
+        lengths.sum()
+    )
+    # Samples of frame k: k*hop - hop//2 ... ; frame 0 starts half a hop early (zero pad).
+    x = np.concatenate([np.zeros(hop_n // 2, dtype=np.float64), np.asarray(y, np.float64),
+                        np.zeros(hop_n, dtype=np.float64)])
+    sample_starts = frames * hop_n  # in the padded signal, frame k starts at k*hop
+    pieces = x[(sample_starts[:, None] + np.arange(hop_n)[None, :]).ravel()]
+    # Drop the half hop in front again so frame 0 of ``pieces`` is centred at 0.
+    joined_f0, _ = pitch_track(pieces[hop_n // 2 :], sr, hop_s=hop_s, floor_hz=floor_hz,
+                               ceiling_hz=ceiling_hz, **pitch_kwargs)
+    m = min(joined_f0.size, frames.size)
+    f0[frames[:m]] = joined_f0[:m]
+    return f0

@@ -34,11 +34,18 @@ from features.frames import time_to_frames
 from features.nuclei import syllable_nuclei
 from features.quality import diagnose
 from features.speakers import attribute_speakers
-from features.tracks import VOWEL_BAND_HZ, intensity_db, pitch_track, remove_dc
+from features.tracks import (
+    VOWEL_BAND_HZ,
+    adapted_pitch_range,
+    intensity_db,
+    pitch_on_spans,
+    pitch_track,
+    remove_dc,
+)
 
 SEGMENT_COLUMNS: tuple[str, ...] = (
     "recording_id", "segment_id", "speaker_id", "start_s", "end_s", "duration_s", "kind",
-    "turn_id", "text", "method", "confidence", "n_nuclei",
+    "turn_id", "text", "method", "confidence", "n_nuclei", "f0_floor_hz", "f0_ceiling_hz",
 )  # fmt: skip
 RECORDING_COLUMNS: tuple[str, ...] = (
     "recording_id", "speaker_id", "kind", "n_speakers", "duration_s", "sample_rate",
@@ -106,11 +113,14 @@ class SegmentationConfig:
 
 @dataclass(frozen=True)
 class RecordingResult:
-    """The rows one recording contributes to the store's tables."""
+    """The rows one recording contributes to the store's tables, and (when asked
+    for) its frame tracks on the common grid: ``f0_hz`` (speaker-adapted second
+    pass), ``intensity_db``, ``voice`` (index into the voices, -1 outside speech)."""
 
     recording: pd.DataFrame
     segments: pd.DataFrame
     errors: pd.DataFrame
+    tracks: dict | None = None
 
 
 class _Stage:
@@ -119,9 +129,12 @@ class _Stage:
     name = "decode"
 
 
-def segment_recording(recording: Recording, config: SegmentationConfig) -> RecordingResult:
+def segment_recording(
+    recording: Recording, config: SegmentationConfig, *, keep_tracks: bool = False
+) -> RecordingResult:
     """Segment one recording. Never raises for a bad recording: a failure becomes
-    a row of the ``errors`` table and the recording's status is ``"error"``."""
+    a row of the ``errors`` table and the recording's status is ``"error"``.
+    ``keep_tracks`` returns the frame tracks too (for evaluation and notebooks)."""
     stage = _Stage()
     row = {
         "recording_id": recording.recording_id, "speaker_id": recording.speaker_id,
@@ -129,8 +142,9 @@ def segment_recording(recording: Recording, config: SegmentationConfig) -> Recor
         "sample_rate": config.sample_rate, "source_sample_rate": None, "num_channels": None,
         "status": "ok", "method": None, "n_segments": 0, "speech_s": 0.0, "warnings": "",
     }  # fmt: skip
+    tracks: dict | None = None
     try:
-        segments, info = _segment(recording, config, stage)
+        segments, info, tracks = _segment(recording, config, stage)
         row.update(info)
         row["n_segments"] = len(segments)
         row["speech_s"] = float(segments["duration_s"].sum()) if len(segments) else 0.0
@@ -144,7 +158,8 @@ def segment_recording(recording: Recording, config: SegmentationConfig) -> Recor
             "recording_id": recording.recording_id, "stage": stage.name,
             "error": type(e).__name__, "message": str(e),
         }])  # fmt: skip
-    return RecordingResult(pd.DataFrame([row], columns=RECORDING_COLUMNS), segments, errors)
+    return RecordingResult(pd.DataFrame([row], columns=RECORDING_COLUMNS), segments, errors,
+                           tracks if keep_tracks else None)
 
 
 def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage):
@@ -161,7 +176,7 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage):
     }  # fmt: skip
     if diagnostics.silent:
         out.update(status="no_speech", warnings="; ".join(notes))
-        return pd.DataFrame(columns=SEGMENT_COLUMNS), out
+        return pd.DataFrame(columns=SEGMENT_COLUMNS), out, None
 
     stage.name = "tracks"
     live = [c for c in range(y.shape[0]) if c not in diagnostics.dead_channels]
@@ -215,6 +230,8 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage):
     stage.name = "segments"
     segments = _segments_from_labels(labels, confidence, voices, hop, config, recording)
     segments["method"] = method
+    stage.name = "pitch"
+    f0 = _speaker_adapted_f0(mix, sr, f0, labels, segments, voices, config)
     stage.name = "nuclei"
     # Vowels carry the syllable peaks; liquids and taps barely dip in broadband intensity.
     vowel_band = intensity_db(mix, sr, hop_s=hop, band_hz=VOWEL_BAND_HZ)
@@ -225,7 +242,31 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage):
         if transcript is not None:
             segments["text"] = _texts(transcript, segments, voices)
     out.update(method=method, warnings="; ".join(notes))
-    return segments, out
+    tracks = {"f0_hz": f0, "intensity_db": intensity, "voice": labels}
+    return segments, out, tracks
+
+
+def _speaker_adapted_f0(mix: np.ndarray, sr: int, first_pass: np.ndarray, labels: np.ndarray,
+                        segments: pd.DataFrame, voices: list[str],
+                        config: SegmentationConfig) -> np.ndarray:
+    """Second pitch pass per voice, over that voice's segments only, with the range
+    its first-pass quartiles give (the range is recorded on each segment)."""
+    f0 = first_pass.copy()
+    segments["f0_floor_hz"] = config.pitch_floor_hz
+    segments["f0_ceiling_hz"] = config.pitch_ceiling_hz
+    for k, voice in enumerate(voices):
+        mine = (segments["speaker_id"] == voice).to_numpy()
+        adapted = adapted_pitch_range(first_pass[labels == k]) if mine.any() else None
+        if adapted is None:
+            continue
+        spans = segments.loc[mine, ["start_s", "end_s"]].to_numpy()
+        second = pitch_on_spans(mix, sr, spans, hop_s=config.hop_s, floor_hz=adapted[0],
+                                ceiling_hz=adapted[1])
+        frames = labels == k
+        f0[frames] = second[frames]
+        segments.loc[mine, "f0_floor_hz"] = round(adapted[0], 1)
+        segments.loc[mine, "f0_ceiling_hz"] = round(adapted[1], 1)
+    return f0
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -369,6 +410,7 @@ def _segments_from_labels(labels: np.ndarray, confidence: np.ndarray, voices: li
         "duration_s": np.round(end_s - start_s, 3), "kind": kind,
         "turn_id": turn.astype(int), "text": pd.Series([None] * len(start_s), dtype="string"),
         "method": None, "confidence": np.round(conf, 3), "n_nuclei": 0,
+        "f0_floor_hz": np.nan, "f0_ceiling_hz": np.nan,
     }, columns=SEGMENT_COLUMNS)  # fmt: skip
 
 
