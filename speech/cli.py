@@ -339,6 +339,40 @@ def evaluate(
     console.print(table)
 
 
+@app.command(
+    epilog="**Examples**\n\n"
+    "    speech-profile query store/ \"select speaker_id, count(*) n, sum(duration_s) s "
+    "from segments group by 1 order by 1\"\n\n"
+    "    speech-profile query store/ \"select * from errors\" --csv > errors.csv"
+)
+def query(
+    store: Annotated[Path, typer.Argument(help="Store written by extract.")],
+    sql: Annotated[str, typer.Argument(help="SQL; tables: recordings, segments, errors...")],
+    csv: Annotated[bool, typer.Option("--csv", help="Write CSV to standard output.")] = False,
+    limit: Annotated[int, typer.Option(help="Rows shown in the table view.")] = 50,
+) -> None:
+    """Run SQL (DuckDB) over the store's tables, each a view of the same name."""
+    import sys
+
+    from speech.query import query as run_sql
+
+    try:
+        result = run_sql(store, sql)
+    except (FileNotFoundError, ValueError) as e:
+        raise _bad_input(str(e), "Query failed:") from e
+    if csv:
+        result.to_csv(sys.stdout, index=False)
+        return
+    table = Table(show_lines=False)
+    for name in result.columns:
+        table.add_column(str(name), overflow="fold")
+    for row in result.head(limit).itertuples(index=False):
+        table.add_row(*("" if v is None or v != v else str(v) for v in row))
+    console.print(table)
+    if len(result) > limit:
+        console.print(f"({len(result)} rows, {limit} shown; --limit or --csv for more)")
+
+
 def main() -> None:
     app()
 
