@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from speech.segmentation import ERROR_COLUMNS
 from speech.store import PARTITIONED_TABLES, TABLES, Store
 
 
@@ -23,6 +24,9 @@ def connect(store: Store) -> duckdb.DuckDBPyConnection:
     for table in TABLES:
         directory = store.root / table
         if not any(directory.rglob("*.parquet")) if directory.is_dir() else True:
+            if table == "errors":  # no failures: an empty table, not a missing one
+                columns = ", ".join(f"NULL::VARCHAR AS {c}" for c in ERROR_COLUMNS)
+                con.execute(f"create view errors as select {columns} where false")
             continue
         pattern = "*/*.parquet" if table in PARTITIONED_TABLES else "*.parquet"
         glob = (directory / pattern).as_posix().replace("'", "''")

@@ -38,7 +38,9 @@ def test_bad_sql_and_missing_store_are_clear_errors(store, tmp_path):
 def test_cli_prints_a_table_or_csv_and_exits_2_on_bad_sql(store):
     runner = CliRunner()
     result = runner.invoke(app, ["query", str(store.root), "select count(*) as n from errors"])
-    assert result.exit_code == 2 and "errors" in result.output  # no failures: no errors table
+    assert result.exit_code == 0 and "0" in result.output  # no failures: an empty table
+    result = runner.invoke(app, ["query", str(store.root), "select * from nope"])
+    assert result.exit_code == 2 and "nope" in result.output
     result = runner.invoke(app, ["query", str(store.root),
                                  "select kind, count(*) n from segments group by 1 order by 1",
                                  "--csv"])
