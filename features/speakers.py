@@ -49,7 +49,14 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
-__all__ = ["attribute_speakers", "cluster_speakers", "embedding_names", "segment_embeddings"]
+__all__ = [
+    "attribute_speakers",
+    "cluster_speakers",
+    "embedding_names",
+    "embeddings_from_frames",
+    "segment_embeddings",
+    "voice_frames",
+]
 
 _EPS = 1e-12
 
@@ -225,12 +232,40 @@ def segment_embeddings(
     np.ndarray of float64, shape (n_segments, n_gaussians * (n_mfcc - 1) [+ 1])
         Columns named by :func:`embedding_names`.  Finite except ``f0_st``.
     """
+    mfcc, level_db = voice_frames(y, sr, hop_s=hop_s, win_s=win_s, n_mfcc=n_mfcc,
+                                  n_mels=n_mels, fmin=fmin, fmax=fmax)
+    return embeddings_from_frames(
+        mfcc, level_db, segments, hop_s=hop_s, f0_hz=f0_hz, f0_weight=f0_weight,
+        dynamic_range_db=dynamic_range_db, n_gaussians=n_gaussians, relevance=relevance,
+        max_gmm_frames=max_gmm_frames, random_state=random_state,
+    )  # fmt: skip
+
+
+def voice_frames(
+    y: np.ndarray,
+    sr: int,
+    *,
+    hop_s: float = 0.01,
+    win_s: float = 0.025,
+    n_mfcc: int = 20,
+    n_mels: int = 40,
+    fmin: float = 60.0,
+    fmax: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The frame-level half of :func:`segment_embeddings`: MFCCs (c0 dropped) and
+    frame level, on the common grid. Computable block by block (frame-aligned
+    blocks with context give the same frames), so that a long recording never
+    has to be in memory whole.
+
+    Returns
+    -------
+    mfcc : np.ndarray of float32, shape (n_frames, n_mfcc - 1)
+    level_db : np.ndarray of float32, shape (n_frames,)
+        Frame power (dB, relative to the block's loudest frame floor of -100 dB).
+    """
     y = _check_audio(y, sr)
-    seg = _check_segments(segments)
     if n_mfcc < 2:
         raise ValueError(f"n_mfcc must be >= 2 (c0 is dropped), got {n_mfcc}")
-    if n_gaussians < 1:
-        raise ValueError(f"n_gaussians must be >= 1, got {n_gaussians}")
     if not hop_s > 0 or not win_s > 0:
         raise ValueError(f"hop_s and win_s must be positive, got {hop_s}, {win_s}")
     hop = max(1, round(hop_s * sr))
@@ -239,14 +274,36 @@ def segment_embeddings(
     spec = (
         np.abs(librosa.stft(y.astype(np.float32), n_fft=n_fft, hop_length=hop, win_length=win)) ** 2
     )
-    n_frames = spec.shape[1]
     fb = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
-    mel = fb @ spec
-    mel_db = 10.0 * np.log10(np.maximum(mel, 1e-10 * max(float(mel.max()), 1e-30)))
-    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=n_mfcc)[1:].T.astype(np.float64)
+    # An absolute floor (not relative to the block's maximum) keeps blocks comparable.
+    mel_db = 10.0 * np.log10(np.maximum(fb @ spec, 1e-10))
+    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=n_mfcc)[1:].T.astype(np.float32)
+    level_db = (10.0 * np.log10(np.maximum(spec.sum(axis=0), 1e-10))).astype(np.float32)
+    return mfcc, level_db
 
-    power = spec.sum(axis=0)
-    level_db = 10.0 * np.log10(np.maximum(power, 1e-10 * max(float(power.max()), 1e-30)))
+
+def embeddings_from_frames(
+    mfcc: np.ndarray,
+    level_db: np.ndarray,
+    segments: np.ndarray,
+    *,
+    hop_s: float = 0.01,
+    f0_hz: np.ndarray | None = None,
+    f0_weight: float = 1.0,
+    dynamic_range_db: float = 35.0,
+    n_gaussians: int = 16,
+    relevance: float = 4.0,
+    max_gmm_frames: int = 20000,
+    random_state: int = 0,
+) -> np.ndarray:
+    """The segment-level half of :func:`segment_embeddings`, from :func:`voice_frames`
+    of the whole recording (see :func:`segment_embeddings` for the parameters)."""
+    seg = _check_segments(segments)
+    if n_gaussians < 1:
+        raise ValueError(f"n_gaussians must be >= 1, got {n_gaussians}")
+    mfcc = np.asarray(mfcc, dtype=np.float64)
+    n_frames = mfcc.shape[0]
+    level_db = np.asarray(level_db, dtype=np.float64)
     energetic = level_db > np.percentile(level_db, 95) - dynamic_range_db
     a, b = _frame_ranges(seg, hop_s, n_frames)
     agg = _range_matrix(a, b, n_frames)

@@ -21,26 +21,30 @@ Every segment records its ``method`` and a ``confidence`` in [0, 1].
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from corpora.audio import load_audio
+from corpora.audio import iter_blocks, load_audio
 from corpora.corpus import Recording
 from corpora.transcripts import read_transcript
-from features.activity import silero_activity, speech_intervals, voice_activity
+from features.activity import (
+    activity_from_probability,
+    silero_probability,
+    speech_intervals,
+    voice_activity,
+)
 from features.frames import time_to_frames
 from features.nuclei import syllable_nuclei
-from features.quality import diagnose
-from features.speakers import attribute_speakers
+from features.quality import DEAD_CHANNEL_DBFS, DiagnosticsAccumulator
+from features.speakers import cluster_speakers, embeddings_from_frames, voice_frames
 from features.tracks import (
     VOWEL_BAND_HZ,
     adapted_pitch_range,
     intensity_db,
     pitch_on_spans,
     pitch_track,
-    remove_dc,
 )
 
 SEGMENT_COLUMNS: tuple[str, ...] = (
@@ -81,6 +85,10 @@ class SegmentationConfig:
         silero neural model (``pip install speech-profile[vad]``) for noisy audio.
     pitch_floor_hz, pitch_ceiling_hz : float
         Pitch range of the first-pass Praat pitch track (Hz).
+    block_s, context_s : float
+        Long recordings are analysed in blocks of ``block_s`` seconds with
+        ``context_s`` of audio on each side (memory stays bounded; the frame
+        tracks equal those of one pass over the whole recording).
     attribution : {"auto", "transcript", "channel", "cluster"}
         ``auto`` takes the best source available (transcript, then channel map,
         then clustering); the others force one method, e.g. ``cluster`` to check
@@ -96,6 +104,8 @@ class SegmentationConfig:
     pitch_floor_hz: float = 60.0
     pitch_ceiling_hz: float = 500.0
     attribution: str = "auto"
+    block_s: float = 300.0
+    context_s: float = 1.0
 
     def __post_init__(self) -> None:
         if self.attribution not in ATTRIBUTION_METHODS:
@@ -162,64 +172,147 @@ def segment_recording(
                            tracks if keep_tracks else None)
 
 
+@dataclass
+class _Tracks:
+    """Frame tracks of a whole recording, gathered block by block (pass 1)."""
+
+    intensity: list = field(default_factory=list)
+    vowel_band: list = field(default_factory=list)
+    f0: list = field(default_factory=list)
+    channel_levels: list = field(default_factory=list)
+    mfcc: list = field(default_factory=list)
+    level: list = field(default_factory=list)
+    silero: list = field(default_factory=list)
+
+    def add(self, name: str, values: np.ndarray | None) -> None:
+        if values is not None:
+            getattr(self, name).append(values)
+
+    def get(self, name: str, axis: int = -1) -> np.ndarray | None:
+        parts = getattr(self, name)
+        return np.concatenate(parts, axis=axis) if parts else None
+
+
+def _blocks_with_context(recording: Recording, config: SegmentationConfig):
+    """Frame-aligned blocks of the recording with ``context_s`` of audio on each side.
+
+    Yields ``(audio (n_channels, n), left, core)``: ``audio[:, left:left + core]`` is
+    the block proper; its first sample is a multiple of the hop, so frame ``m`` of a
+    track computed on ``audio`` is global frame ``first + m - left / hop``.
+    """
+    sr, hop_n = config.sample_rate, round(config.hop_s * config.sample_rate)
+    block_s = max(hop_n, round(config.block_s * sr) // hop_n * hop_n) / sr
+    context = round(config.context_s * sr) // hop_n * hop_n
+    blocks = iter_blocks(recording.path, block_s=block_s, sr=sr, mono=False)
+    previous = None
+    current = next(blocks, None)
+    while current is not None:
+        current = np.atleast_2d(current)
+        upcoming = next(blocks, None)
+        upcoming = None if upcoming is None else np.atleast_2d(upcoming)
+        left = previous if previous is not None else current[:, :0]
+        right = upcoming[:, :context] if upcoming is not None else current[:, :0]
+        yield np.concatenate([left, current, right], axis=1), left.shape[1], current.shape[1]
+        previous = current[:, -context:] if context else current[:, :0]
+        current = upcoming
+
+
+def _live_mix(audio: np.ndarray) -> np.ndarray:
+    """Mean of the channels that carry signal (a dead channel would halve the level)."""
+    live = np.mean(audio**2, axis=1) > 10 ** (DEAD_CHANNEL_DBFS / 10)
+    return audio[live].mean(axis=0) if live.any() else audio.mean(axis=0)
+
+
+def _pass_one(recording: Recording, config: SegmentationConfig, want_mfcc: bool):
+    """Stream the recording once: diagnostics and every frame track, block by block."""
+    sr, hop = config.sample_rate, config.hop_s
+    hop_n = round(hop * sr)
+    diagnostics = DiagnosticsAccumulator()
+    tracks = _Tracks()
+    whole = None  # the mix, kept when the recording is a single block (pass 2 reuses it)
+    for index, (audio, left, core) in enumerate(_blocks_with_context(recording, config)):
+        diagnostics.update(audio[:, left : left + core])
+        audio = audio - audio.mean(axis=1, keepdims=True)
+        mix = _live_mix(audio)
+        skip = left // hop_n
+        is_last = audio.shape[1] == left + core
+        keep = slice(skip, skip + (1 + core // hop_n if is_last else core // hop_n))
+        tracks.add("intensity", intensity_db(mix, sr, hop_s=hop)[keep])
+        tracks.add("vowel_band", intensity_db(mix, sr, hop_s=hop, band_hz=VOWEL_BAND_HZ)[keep])
+        f0, _ = pitch_track(mix, sr, hop_s=hop, floor_hz=config.pitch_floor_hz,
+                            ceiling_hz=config.pitch_ceiling_hz)
+        tracks.add("f0", f0[keep])
+        if recording.channels:
+            tracks.add("channel_levels", np.stack(
+                [intensity_db(audio[c], sr, hop_s=hop)[keep] for c in range(audio.shape[0])]))
+        if want_mfcc:
+            mfcc, level = voice_frames(mix, sr, hop_s=hop)
+            tracks.add("mfcc", mfcc[keep])
+            tracks.add("level", level[keep])
+        if config.vad == "silero":
+            tracks.add("silero", silero_probability(mix, sr, hop_s=hop)[keep])
+        whole = mix if index == 0 and is_last else None
+    return diagnostics.result(sr), tracks, whole
+
+
 def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage):
     stage.name = "decode"
-    multi = bool(recording.channels)
-    y, sr = load_audio(recording.path, sr=config.sample_rate, mono=not multi)
-    y = np.atleast_2d(y)
     info = recording.info()
-    diagnostics = diagnose(y, sr)
-    notes = diagnostics.warnings()
-    out = {
-        "duration_s": y.shape[1] / sr, "source_sample_rate": info.sample_rate,
-        "num_channels": info.num_channels,
-    }  # fmt: skip
-    if diagnostics.silent:
-        out.update(status="no_speech", warnings="; ".join(notes))
-        return pd.DataFrame(columns=SEGMENT_COLUMNS), out, None
-
-    stage.name = "tracks"
-    live = [c for c in range(y.shape[0]) if c not in diagnostics.dead_channels]
-    channels = np.stack([remove_dc(y[c], sr) for c in range(y.shape[0])])
-    mix = channels[live].mean(axis=0)
-    hop = config.hop_s
-    intensity = intensity_db(mix, sr, hop_s=hop)
-    f0, _ = pitch_track(mix, sr, hop_s=hop, floor_hz=config.pitch_floor_hz,
-                        ceiling_hz=config.pitch_ceiling_hz)
-    voiced = np.isfinite(f0)
-
-    stage.name = "voice_activity"
-    if config.vad == "silero":
-        active = silero_activity(mix, sr, hop_s=hop, min_pause_s=config.min_pause_s,
-                                 min_speech_s=config.min_speech_s)
-    else:
-        active = voice_activity(intensity, voiced, hop_s=hop, min_pause_s=config.min_pause_s,
-                                min_speech_s=config.min_speech_s)
-    active = active[: intensity.size]
-
-    stage.name = "attribution"
-    transcript = None
+    multi = bool(recording.channels)
     forced = config.attribution
+    if forced == "channel" and not multi:
+        raise ValueError("attribution 'channel' asked for, but recordings.csv gives no "
+                         "channel map for this recording")
+    transcript = None
     if recording.transcript is not None and forced in ("auto", "transcript"):
         transcript = read_transcript(recording.transcript)
         if not (transcript["speaker"] != "").any():
             transcript = transcript.assign(speaker=recording.speaker_id)
-    if forced == "transcript" and (transcript is None or not len(transcript)):
+        if not len(transcript):
+            transcript = None
+    if forced == "transcript" and transcript is None:
         raise ValueError("attribution 'transcript' asked for, but the recording has no "
                          "transcript with timed intervals")
-    if forced == "channel" and not multi:
-        raise ValueError("attribution 'channel' asked for, but recordings.csv gives no "
-                         "channel map for this recording")
-    if transcript is not None and len(transcript):
+    clustering = (transcript is None and not (multi and forced in ("auto", "channel"))
+                  and recording.n_speakers > 1)
+
+    stage.name = "tracks"
+    diagnostics, tracks, whole = _pass_one(recording, config, want_mfcc=clustering)
+    notes = diagnostics.warnings()
+    intensity = tracks.get("intensity")
+    out = {
+        "duration_s": info.duration_s, "source_sample_rate": info.sample_rate,
+        "num_channels": info.num_channels,
+    }  # fmt: skip
+    if diagnostics.silent or intensity is None:
+        out.update(status="no_speech", warnings="; ".join(notes))
+        return pd.DataFrame(columns=SEGMENT_COLUMNS), out, None
+    f0 = tracks.get("f0")
+    voiced = np.isfinite(f0)
+    hop = config.hop_s
+
+    stage.name = "voice_activity"
+    if config.vad == "silero":
+        active = activity_from_probability(tracks.get("silero"), hop_s=hop,
+                                           min_pause_s=config.min_pause_s,
+                                           min_speech_s=config.min_speech_s)
+    else:
+        active = voice_activity(intensity, voiced, hop_s=hop, min_pause_s=config.min_pause_s,
+                                min_speech_s=config.min_speech_s)
+
+    stage.name = "attribution"
+    if transcript is not None:
         method = "transcript"
         voices, labels, confidence = _labels_from_transcript(transcript, active, hop, notes)
     elif multi and forced in ("auto", "channel"):
         method = "channel"
-        voices, labels, confidence = _labels_from_channels(recording, channels, live, sr, hop)
-    elif recording.n_speakers > 1:
+        voices, labels, confidence = _labels_from_channels(
+            recording, tracks.get("channel_levels", axis=1), diagnostics.dead_channels, hop
+        )
+    elif clustering:
         method = "cluster"
         voices, labels, confidence = _labels_from_clusters(
-            recording, mix, sr, active, f0, hop, recording.n_speakers
+            recording, tracks.get("mfcc", axis=0), tracks.get("level"), active, f0, hop
         )
     else:
         method = "single"
@@ -230,42 +323,81 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage):
     stage.name = "segments"
     segments = _segments_from_labels(labels, confidence, voices, hop, config, recording)
     segments["method"] = method
-    stage.name = "pitch"
-    f0 = _speaker_adapted_f0(mix, sr, f0, labels, segments, voices, config)
     stage.name = "nuclei"
     # Vowels carry the syllable peaks; liquids and taps barely dip in broadband intensity.
-    vowel_band = intensity_db(mix, sr, hop_s=hop, band_hz=VOWEL_BAND_HZ)
-    nuclei = syllable_nuclei(vowel_band, voiced, hop_s=hop, speech=active)
+    nuclei = syllable_nuclei(tracks.get("vowel_band"), voiced, hop_s=hop, speech=active)
     if len(segments):
         starts, ends = segments["start_s"].to_numpy(), segments["end_s"].to_numpy()
         segments["n_nuclei"] = np.searchsorted(nuclei, ends) - np.searchsorted(nuclei, starts)
         if transcript is not None:
             segments["text"] = _texts(transcript, segments, voices)
+    stage.name = "pitch"
+    f0 = _pass_two(recording, config, whole, f0, labels, segments, voices)
     out.update(method=method, warnings="; ".join(notes))
-    tracks = {"f0_hz": f0, "intensity_db": intensity, "voice": labels}
-    return segments, out, tracks
+    return segments, out, {"f0_hz": f0, "intensity_db": intensity, "voice": labels}
 
 
-def _speaker_adapted_f0(mix: np.ndarray, sr: int, first_pass: np.ndarray, labels: np.ndarray,
-                        segments: pd.DataFrame, voices: list[str],
-                        config: SegmentationConfig) -> np.ndarray:
-    """Second pitch pass per voice, over that voice's segments only, with the range
-    its first-pass quartiles give (the range is recorded on each segment)."""
+def _chunks(segments: pd.DataFrame, max_s: float) -> list[np.ndarray]:
+    """Group consecutive segments (by start) into chunks spanning at most ``max_s``."""
+    order = np.argsort(segments["start_s"].to_numpy(), kind="stable")
+    starts = segments["start_s"].to_numpy()[order]
+    ends = segments["end_s"].to_numpy()[order]
+    groups, first = [], 0
+    for i in range(1, len(order) + 1):
+        if i == len(order) or ends[i] - starts[first] > max_s:
+            groups.append(order[first:i])
+            first = i
+    return groups
+
+
+def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarray | None,
+              first_pass: np.ndarray, labels: np.ndarray, segments: pd.DataFrame,
+              voices: list[str]) -> np.ndarray:
+    """The work that needs audio again, one chunk of segments at a time (the whole
+    recording at once when it is one block): the speaker-adapted second pitch pass,
+    per voice over that voice's segments, with the range its first-pass quartiles
+    give (recorded on each segment)."""
+    sr, hop = config.sample_rate, config.hop_s
+    hop_n = round(hop * sr)
     f0 = first_pass.copy()
     segments["f0_floor_hz"] = config.pitch_floor_hz
     segments["f0_ceiling_hz"] = config.pitch_ceiling_hz
+    ranges = {}
     for k, voice in enumerate(voices):
         mine = (segments["speaker_id"] == voice).to_numpy()
         adapted = adapted_pitch_range(first_pass[labels == k]) if mine.any() else None
-        if adapted is None:
-            continue
-        spans = segments.loc[mine, ["start_s", "end_s"]].to_numpy()
-        second = pitch_on_spans(mix, sr, spans, hop_s=config.hop_s, floor_hz=adapted[0],
-                                ceiling_hz=adapted[1])
-        frames = labels == k
-        f0[frames] = second[frames]
-        segments.loc[mine, "f0_floor_hz"] = round(adapted[0], 1)
-        segments.loc[mine, "f0_ceiling_hz"] = round(adapted[1], 1)
+        if adapted is not None:
+            ranges[voice] = adapted
+            segments.loc[mine, "f0_floor_hz"] = round(adapted[0], 1)
+            segments.loc[mine, "f0_ceiling_hz"] = round(adapted[1], 1)
+    if not ranges or not len(segments):
+        return f0
+    pad_s = 0.5
+    for chunk in _chunks(segments, config.block_s):
+        part = segments.iloc[chunk]
+        first_frame = max(0, int((part["start_s"].min() - pad_s) / hop))
+        offset_s = first_frame * hop_n / sr
+        if whole is not None:
+            audio = whole[first_frame * hop_n :]
+        else:
+            end_s = part["end_s"].max() + pad_s
+            raw, _ = load_audio(recording.path, sr=sr, offset_s=offset_s,
+                                duration_s=min(end_s, recording.info().duration_s) - offset_s,
+                                mono=False)
+            raw = np.atleast_2d(raw)
+            audio = _live_mix(raw - raw.mean(axis=1, keepdims=True))
+        for voice, (floor, ceiling) in ranges.items():
+            spans = part.loc[part["speaker_id"] == voice, ["start_s", "end_s"]].to_numpy()
+            if not len(spans):
+                continue
+            local = pitch_on_spans(audio, sr, spans - offset_s, hop_s=hop, floor_hz=floor,
+                                   ceiling_hz=ceiling)
+            frames = np.arange(local.size) + first_frame
+            inside = frames < f0.size
+            frames, local = frames[inside], local[inside]
+            k = voices.index(voice)
+            mine = labels[frames] == k
+            f0[frames[mine]] = local[mine]
     return f0
 
 
@@ -340,11 +472,13 @@ def _fill_within_runs(labels: np.ndarray, active: np.ndarray) -> np.ndarray:
     return out
 
 
-def _labels_from_channels(recording: Recording, channels: np.ndarray, live: list[int], sr: int,
+def _labels_from_channels(recording: Recording, levels: np.ndarray, dead: list[int],
                           hop: float):
-    voices = [recording.channels[c] for c in sorted(recording.channels) if c in live]
-    index = [c for c in sorted(recording.channels) if c in live]
-    levels = np.stack([intensity_db(channels[c], sr, hop_s=hop) for c in index])
+    """Each speech frame to the loudest live channel's voice. ``levels``: per-channel
+    intensity (n_channels, n_frames) from pass 1."""
+    index = [c for c in sorted(recording.channels) if c not in dead and c < levels.shape[0]]
+    voices = [recording.channels[c] for c in index]
+    levels = levels[index]
     n = levels.shape[1]
     active = np.zeros(n, bool)
     for row in levels:
@@ -358,15 +492,18 @@ def _labels_from_channels(recording: Recording, channels: np.ndarray, live: list
     return voices, np.where(active, loudest, -1), confidence
 
 
-def _labels_from_clusters(recording: Recording, mix: np.ndarray, sr: int, active: np.ndarray,
-                          f0: np.ndarray, hop: float, n_speakers: int):
+def _labels_from_clusters(recording: Recording, mfcc: np.ndarray, level: np.ndarray,
+                          active: np.ndarray, f0: np.ndarray, hop: float):
+    """Cluster the IPUs into ``n_speakers`` voices from pass-1 MFCC frames."""
+    n_speakers = recording.n_speakers
     ipus = speech_intervals(active, hop_s=hop)
     labels = np.full(active.size, -1)
     confidence = np.zeros(active.size)
     if len(ipus) == 0:
         return [recording.speaker_id], labels, confidence
-    ipu_labels, ipu_conf = attribute_speakers(mix, sr, ipus, n_speakers=n_speakers, f0_hz=f0,
-                                              hop_s=hop)
+    embeddings = embeddings_from_frames(mfcc, level, ipus, hop_s=hop, f0_hz=f0)
+    ipu_labels, ipu_conf = cluster_speakers(embeddings, n_speakers=n_speakers,
+                                            durations_s=ipus[:, 1] - ipus[:, 0])
     a = np.clip(time_to_frames(ipus[:, 0], hop), 0, active.size)
     b = np.clip(time_to_frames(ipus[:, 1], hop), 0, active.size)
     lengths = b - a

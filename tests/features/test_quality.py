@@ -60,3 +60,18 @@ def test_narrow_band_is_detected():
 def test_empty_and_tiny_inputs_do_not_fail():
     assert diagnose(np.zeros(0), SR).silent
     assert diagnose(np.ones(10) * 0.5, SR).bandwidth_hz == SR / 2
+
+
+def test_streaming_equals_one_shot():
+    from features.quality import DiagnosticsAccumulator
+
+    y = np.stack([speech_like(3.0) + 0.05, np.zeros(3 * SR)])
+    y[0, 1000:1100] = 1.0
+    whole = diagnose(y, SR)
+    accumulator = DiagnosticsAccumulator()
+    for start in range(0, y.shape[1], 7001):  # blocks not aligned with the FFT frames
+        accumulator.update(y[:, start : start + 7001])
+    streamed = accumulator.result(SR)
+    assert streamed.clipped_pct == whole.clipped_pct and streamed.dead_channels == [1]
+    for field in ("peak_dbfs", "rms_dbfs", "dc_offset", "bandwidth_hz"):
+        assert np.isclose(getattr(streamed, field), getattr(whole, field), rtol=1e-9), field
