@@ -112,6 +112,10 @@ def _frame_ranges(seg: np.ndarray, hop_s: float, n_frames: int) -> tuple[np.ndar
     return np.where(short, mid, a), np.where(short, mid + 1, b)
 
 
+#: Frames per chunk when accumulating supervector statistics (bounds memory).
+_STATS_CHUNK = 100_000
+
+
 def _range_matrix(a: np.ndarray, b: np.ndarray, n_frames: int) -> sparse.csr_matrix:
     """Sparse (n_segments, n_frames) indicator of the frame ranges ``[a, b)``."""
     lens = b - a
@@ -136,13 +140,16 @@ def _supervectors(
     the (n_segments, T) frame-range indicator.  Returns zeros (the background
     model itself) where the recording has too few frames to fit a mixture.
     """
-    t, d = x.shape
+    d = x.shape[1]
     n_seg = agg.shape[0]
     sel = np.flatnonzero(mask)
     if sel.size < 4 * n_gaussians:
         return np.zeros((n_seg, n_gaussians * d))
-    mu, sd = x[sel].mean(axis=0), x[sel].std(axis=0)
-    xs = (x - mu) / np.where(sd > 1e-9, sd, 1.0)
+    energetic = x[sel]
+    mu = energetic.mean(axis=0, dtype=np.float64)
+    sd = energetic.std(axis=0, dtype=np.float64)
+    del energetic
+    sd = np.where(sd > 1e-9, sd, 1.0)
     rng = np.random.default_rng(random_state)
     fit = sel if sel.size <= max_frames else np.sort(rng.choice(sel, max_frames, replace=False))
     # A small model: one thread is faster, and OpenMP/BLAS threads spinning in
@@ -154,14 +161,26 @@ def _supervectors(
             max_iter=100,
             reg_covar=1e-3,
             random_state=random_state,
-        ).fit(xs[fit])
-    resp = np.zeros((t, n_gaussians))
-    resp[sel] = gm.predict_proba(xs[sel])
-    n_c = np.asarray(agg @ resp)  # (n_seg, C) soft frame counts
+        ).fit((x[fit].astype(np.float64) - mu) / sd)
+    # Only energetic frames inside some segment carry weight: work on those rows alone
+    # (a 3-hour recording has a million frames; the statistics need only these).
+    covered = np.asarray(agg.sum(axis=0)).ravel() > 0
+    used = np.flatnonzero(mask & covered)
+    agg = agg.tocsc()
+    n_c = np.zeros((n_seg, n_gaussians))  # soft frame counts
+    f = np.zeros((n_gaussians, n_seg, d))  # first-order statistics
+    # Accumulated over chunks of frames, so memory does not grow with the recording.
+    for start in range(0, used.size, _STATS_CHUNK):
+        rows = used[start : start + _STATS_CHUNK]
+        xs = (x[rows].astype(np.float64) - mu) / sd
+        resp = gm.predict_proba(xs)
+        part = agg[:, rows]
+        n_c += part @ resp
+        for j in range(n_gaussians):  # one sparse product per Gaussian, all segments at once
+            f[j] += part @ (resp[:, j : j + 1] * xs)
     out = np.empty((n_seg, n_gaussians, d))
-    for j in range(n_gaussians):  # one sparse product per Gaussian, all segments at once
-        f_j = np.asarray(agg @ (resp[:, j : j + 1] * xs))
-        adapted = (f_j + relevance * gm.means_[j]) / (n_c[:, j : j + 1] + relevance)
+    for j in range(n_gaussians):
+        adapted = (f[j] + relevance * gm.means_[j]) / (n_c[:, j : j + 1] + relevance)
         out[:, j] = (adapted - gm.means_[j]) * np.sqrt(gm.weights_[j] / gm.covariances_[j])
     return out.reshape(n_seg, n_gaussians * d)
 
@@ -301,7 +320,9 @@ def embeddings_from_frames(
     seg = _check_segments(segments)
     if n_gaussians < 1:
         raise ValueError(f"n_gaussians must be >= 1, got {n_gaussians}")
-    mfcc = np.asarray(mfcc, dtype=np.float64)
+    mfcc = np.asarray(mfcc)
+    if not np.issubdtype(mfcc.dtype, np.floating):
+        mfcc = mfcc.astype(np.float64)
     n_frames = mfcc.shape[0]
     level_db = np.asarray(level_db, dtype=np.float64)
     energetic = level_db > np.percentile(level_db, 95) - dynamic_range_db

@@ -15,13 +15,21 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from corpora.corpus import Corpus, Recording
+from features.registry import FEATURE_SET_VERSION
+from features.rhythm import speaker_timing
+from models.aggregate import aggregate_speakers
 from speech import __version__
 from speech.segmentation import RecordingResult, SegmentationConfig, segment_recording
 from speech.store import PARTITIONED_TABLES, Store, config_hash, fingerprint
 
-#: Version of the set of columns and their definitions; bump when a value changes.
-FEATURE_SET_VERSION = "0.1"
+#: Segment columns that are keys, times or labels, not features to average per speaker.
+NOT_AGGREGATED = frozenset({
+    "recording_id", "segment_id", "speaker_id", "start_s", "end_s", "duration_s", "kind",
+    "turn_id", "text", "method", "n_nuclei",
+})  # fmt: skip
 #: Rewrite the manifest at most this often during a run (s); always at the end.
 MANIFEST_EVERY_S = 5.0
 
@@ -95,10 +103,10 @@ def extract(
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
-    config = config or SegmentationConfig()
+    config = config or SegmentationConfig(vowels=tuple(corpus.config.vowels))
     started = time.perf_counter()
     summary = ExtractSummary()
-    settings = {"segmentation": config.as_dict()}
+    settings = {"segmentation": config.as_dict(), "feature_set_version": FEATURE_SET_VERSION}
     settings_hash = config_hash(settings)
     manifest = store.read_manifest()
     previous = manifest.get("recordings", {})
@@ -161,6 +169,33 @@ def extract(
             for future in as_completed(futures):
                 recording, entry = futures[future]
                 finish(recording, entry, future.result())
+    profiles_print = fingerprint(corpus.root / "speakers.csv")
+    if (summary.computed or summary.failed or summary.removed
+            or manifest.get("profiles") != profiles_print
+            or not (store.root / "speakers").is_dir()):
+        store.write_table("speakers", speakers_table(store, corpus))
+        manifest["profiles"] = profiles_print
     store.write_manifest(manifest)
     summary.elapsed_s = time.perf_counter() - started
     return summary
+
+
+def speakers_table(store: Store, corpus: Corpus) -> pd.DataFrame:
+    """One row per consented speaker: profile, timing, and the duration-weighted
+    mean of every segment feature over the speaker's own segments (interviewers
+    are left out), with counts of the speech behind each value."""
+    profiles = corpus.consented
+    segments = store.read_table("segments")
+    if segments.empty:
+        return profiles.assign(n_segments=0, speech_s=0.0)
+    own = segments[segments["speaker_id"].isin(set(profiles["speaker_id"]))]
+    features = [
+        c for c in own.columns
+        if c not in NOT_AGGREGATED and pd.api.types.is_numeric_dtype(own[c])
+    ]  # fmt: skip
+    table = aggregate_speakers(own, features=features, profiles=profiles)
+    if len(own):
+        timing = speaker_timing(own, by="speaker_id")
+        timing = timing[["speaker_id", *(c for c in timing.columns if c not in table)]]
+        table = table.merge(timing, on="speaker_id", how="left")
+    return table

@@ -36,9 +36,14 @@ from features.activity import (
     voice_activity,
 )
 from features.frames import time_to_frames
+from features.functionals import hz_to_st, segment_functionals
 from features.nuclei import syllable_nuclei
 from features.quality import DEAD_CHANNEL_DBFS, DiagnosticsAccumulator
+from features.registry import track_quantity, unit_suffix
+from features.rhythm import INTERVAL_COLUMNS, interval_metrics, segment_timing
 from features.speakers import cluster_speakers, embeddings_from_frames, voice_frames
+from features.spectral import TRACKS as SPECTRAL_TRACKS
+from features.spectral import spectral_tracks
 from features.tracks import (
     VOWEL_BAND_HZ,
     adapted_pitch_range,
@@ -46,6 +51,8 @@ from features.tracks import (
     pitch_on_spans,
     pitch_track,
 )
+from features.voice import MEASURES as VOICE_MEASURES
+from features.voice import voice_quality
 
 SEGMENT_COLUMNS: tuple[str, ...] = (
     "recording_id", "segment_id", "speaker_id", "start_s", "end_s", "duration_s", "kind",
@@ -85,6 +92,13 @@ class SegmentationConfig:
         silero neural model (``pip install speech-profile[vad]``) for noisy audio.
     pitch_floor_hz, pitch_ceiling_hz : float
         Pitch range of the first-pass Praat pitch track (Hz).
+    vowels : tuple of str
+        Vowel labels of the phones tiers (corpus.toml's inventory), for the
+        interval rhythm metrics (%V, deltaC, nPVI...).
+    features : bool
+        Measure the acoustic features of every segment (functionals of F0,
+        intensity and spectral tracks, voice quality, timing); ``False`` gives
+        the segmentation alone.
     block_s, context_s : float
         Long recordings are analysed in blocks of ``block_s`` seconds with
         ``context_s`` of audio on each side (memory stays bounded; the frame
@@ -104,8 +118,10 @@ class SegmentationConfig:
     pitch_floor_hz: float = 60.0
     pitch_ceiling_hz: float = 500.0
     attribution: str = "auto"
-    block_s: float = 300.0
+    block_s: float = 60.0
     context_s: float = 1.0
+    features: bool = True
+    vowels: tuple[str, ...] = ("a", "e", "i", "o", "u")
 
     def __post_init__(self) -> None:
         if self.attribution not in ATTRIBUTION_METHODS:
@@ -183,6 +199,7 @@ class _Tracks:
     mfcc: list = field(default_factory=list)
     level: list = field(default_factory=list)
     silero: list = field(default_factory=list)
+    spectral: list = field(default_factory=list)
 
     def add(self, name: str, values: np.ndarray | None) -> None:
         if values is not None:
@@ -251,6 +268,12 @@ def _pass_one(recording: Recording, config: SegmentationConfig, want_mfcc: bool)
             tracks.add("level", level[keep])
         if config.vad == "silero":
             tracks.add("silero", silero_probability(mix, sr, hop_s=hop)[keep])
+        if config.features:
+            # H1-H2 and H1-A3 take the first-pass F0: harmonic peaks are searched
+            # within +-10% of it, which an adapted range would not move.
+            spectral = spectral_tracks(mix, sr, hop_s=hop, f0_hz=f0, block_s=config.block_s)
+            tracks.add("spectral", np.stack([spectral[t.name][keep] for t in SPECTRAL_TRACKS])
+                       .astype(np.float32))
         whole = mix if index == 0 and is_last else None
     return diagnostics.result(sr), tracks, whole
 
@@ -332,9 +355,64 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage):
         if transcript is not None:
             segments["text"] = _texts(transcript, segments, voices)
     stage.name = "pitch"
-    f0 = _pass_two(recording, config, whole, f0, labels, segments, voices)
+    f0, quality = _pass_two(recording, config, whole, f0, labels, segments, voices)
+    if config.features and len(segments):
+        stage.name = "features"
+        segments = _add_features(segments, f0, intensity, tracks.get("spectral", axis=1),
+                                 quality, config)
+        segments = _add_intervals(segments, transcript, voices, config)
     out.update(method=method, warnings="; ".join(notes))
     return segments, out, {"f0_hz": f0, "intensity_db": intensity, "voice": labels}
+
+
+def _add_intervals(segments: pd.DataFrame, transcript: pd.DataFrame | None, voices: list[str],
+                   config: SegmentationConfig) -> pd.DataFrame:
+    """Vocalic/consonantal interval metrics from the transcript's phones (each phone
+    to the segment of its voice that holds its midpoint); NaN without phones."""
+    columns = list(INTERVAL_COLUMNS)
+    phones = None
+    if transcript is not None:
+        names = sorted(set(transcript["speaker"]) - {""})
+        by_name = dict(zip(names, voices, strict=False))
+        phones = transcript[transcript["level"] == "phones"].assign(
+            speaker=lambda d: d["speaker"].map(by_name))
+    if phones is None or phones.empty:
+        return segments.assign(**{c: np.nan for c in columns})
+    parts = []
+    for voice, group in segments.groupby("speaker_id", sort=False):
+        mine = phones[phones["speaker"] == voice]
+        mid = ((mine["start_s"] + mine["end_s"]) / 2).to_numpy()
+        starts, ends = group["start_s"].to_numpy(), group["end_s"].to_numpy()
+        order = np.argsort(starts)
+        slot = np.searchsorted(starts[order], mid, side="right") - 1
+        ok = slot >= 0
+        ok[ok] &= mid[ok] <= ends[order][slot[ok]]
+        parts.append(mine[ok].assign(segment_id=group["segment_id"].to_numpy()[order][slot[ok]]))
+    assigned = pd.concat(parts) if parts else phones.iloc[:0].assign(segment_id="")
+    metrics = interval_metrics(assigned, vowels=set(config.vowels)).set_index("segment_id")
+    return segments.merge(metrics[columns], left_on="segment_id", right_index=True, how="left")
+
+
+def _add_features(segments: pd.DataFrame, f0: np.ndarray, intensity: np.ndarray,
+                  spectral: np.ndarray | None, quality: dict[str, np.ndarray],
+                  config: SegmentationConfig) -> pd.DataFrame:
+    """Functionals of every frame track, voice quality and timing, per segment
+    (vectorised reductions over the recording's tracks: no analysis per segment)."""
+    hop = config.hop_s
+    spans = segments[["start_s", "end_s"]].to_numpy()
+    named = {"f0": hz_to_st(f0), "intensity": intensity}
+    units = {"f0": "st", "intensity": "db"}
+    if spectral is not None:
+        for row, info in zip(spectral, SPECTRAL_TRACKS, strict=True):
+            quantity = track_quantity(info.name, info.unit)
+            named[quantity] = row
+            units[quantity] = unit_suffix(info.unit)
+    columns = segment_functionals(named, spans, units=units, hop_s=hop)
+    columns.update(quality)
+    timing = segment_timing(spans[:, 0], spans[:, 1], n_nuclei=segments["n_nuclei"].to_numpy(),
+                            voiced=np.isfinite(f0), hop_s=hop)
+    columns.update(timing)
+    return pd.concat([segments, pd.DataFrame(columns, index=segments.index)], axis=1)
 
 
 def _chunks(segments: pd.DataFrame, max_s: float) -> list[np.ndarray]:
@@ -352,11 +430,11 @@ def _chunks(segments: pd.DataFrame, max_s: float) -> list[np.ndarray]:
 
 def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarray | None,
               first_pass: np.ndarray, labels: np.ndarray, segments: pd.DataFrame,
-              voices: list[str]) -> np.ndarray:
+              voices: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The work that needs audio again, one chunk of segments at a time (the whole
-    recording at once when it is one block): the speaker-adapted second pitch pass,
-    per voice over that voice's segments, with the range its first-pass quartiles
-    give (recorded on each segment)."""
+    recording at once when it is one block), per voice over that voice's segments:
+    the speaker-adapted second pitch pass, with the range its first-pass quartiles
+    give (recorded on each segment), and jitter, shimmer and HNR with that range."""
     sr, hop = config.sample_rate, config.hop_s
     hop_n = round(hop * sr)
     f0 = first_pass.copy()
@@ -370,8 +448,9 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
             ranges[voice] = adapted
             segments.loc[mine, "f0_floor_hz"] = round(adapted[0], 1)
             segments.loc[mine, "f0_ceiling_hz"] = round(adapted[1], 1)
-    if not ranges or not len(segments):
-        return f0
+    quality = {m.name: np.full(len(segments), np.nan) for m in VOICE_MEASURES}
+    if not len(segments):
+        return f0, quality
     pad_s = 0.5
     for chunk in _chunks(segments, config.block_s):
         part = segments.iloc[chunk]
@@ -386,19 +465,46 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
                                 mono=False)
             raw = np.atleast_2d(raw)
             audio = _live_mix(raw - raw.mean(axis=1, keepdims=True))
-        for voice, (floor, ceiling) in ranges.items():
-            spans = part.loc[part["speaker_id"] == voice, ["start_s", "end_s"]].to_numpy()
-            if not len(spans):
+        for k, voice in enumerate(voices):
+            rows = np.flatnonzero((part["speaker_id"] == voice).to_numpy())
+            if not len(rows):
                 continue
-            local = pitch_on_spans(audio, sr, spans - offset_s, hop_s=hop, floor_hz=floor,
-                                   ceiling_hz=ceiling)
-            frames = np.arange(local.size) + first_frame
-            inside = frames < f0.size
-            frames, local = frames[inside], local[inside]
-            k = voices.index(voice)
-            mine = labels[frames] == k
-            f0[frames[mine]] = local[mine]
-    return f0
+            spans = part.iloc[rows][["start_s", "end_s"]].to_numpy() - offset_s
+            floor, ceiling = ranges.get(voice, (config.pitch_floor_hz, config.pitch_ceiling_hz))
+            if voice in ranges:
+                local = pitch_on_spans(audio, sr, spans, hop_s=hop, floor_hz=floor,
+                                       ceiling_hz=ceiling)
+                frames = np.arange(local.size) + first_frame
+                inside = frames < f0.size
+                frames, local = frames[inside], local[inside]
+                mine = labels[frames] == k
+                f0[frames[mine]] = local[mine]
+            if config.features:
+                joined, joined_spans = _join_spans(audio, sr, spans)
+                measured = voice_quality(joined, sr, joined_spans, f0_floor_hz=floor,
+                                         f0_ceiling_hz=ceiling)
+                for name, values in measured.items():
+                    quality[name][chunk[rows]] = values
+    return f0, quality
+
+
+def _join_spans(audio: np.ndarray, sr: int, spans: np.ndarray, *, pad_s: float = 0.1,
+                gap_s: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """One voice's stretches, each with ``pad_s`` of context, joined with ``gap_s`` of
+    silence: one Praat analysis then covers that voice's speech, and no period or
+    analysis window runs from one stretch into the next. Returns the joined signal
+    and the stretches' times in it."""
+    pad, gap = round(pad_s * sr), round(gap_s * sr)
+    starts = np.clip(np.round(spans[:, 0] * sr).astype(np.int64), 0, audio.size)
+    ends = np.clip(np.round(spans[:, 1] * sr).astype(np.int64), 0, audio.size)
+    lo, hi = np.clip(starts - pad, 0, audio.size), np.clip(ends + pad, 0, audio.size)
+    pieces, times, position = [], [], 0
+    silence = np.zeros(gap, dtype=audio.dtype)
+    for a, b, s, e in zip(lo, hi, starts, ends, strict=True):
+        pieces += [audio[a:b], silence]
+        times.append((position + s - a, position + e - a))
+        position += b - a + gap
+    return np.concatenate(pieces), np.asarray(times, dtype=np.float64).reshape(-1, 2) / sr
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

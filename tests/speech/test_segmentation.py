@@ -8,6 +8,7 @@ import pytest
 import soundfile as sf
 
 from corpora.corpus import Recording, read_corpus
+from features.registry import REGISTRY
 from speech.segmentation import SEGMENT_COLUMNS, SegmentationConfig, segment_recording
 
 
@@ -29,7 +30,10 @@ def test_transcript_attribution_follows_the_speaker_tiers(corpus, truth):
     rec = interview(corpus)
     result = segment_recording(rec, SegmentationConfig())
     seg = result.segments
-    assert list(seg.columns) == list(SEGMENT_COLUMNS)
+    # every column is documented in the registry, in the registry's order
+    assert list(seg.columns) == [s.name for s in REGISTRY if s.level == "segment"]
+    assert list(seg.columns[: len(SEGMENT_COLUMNS)]) == list(SEGMENT_COLUMNS)
+    assert seg["vocalic_pct"].between(20, 80).all()  # phones tiers give %V
     assert result.recording["status"].item() == "ok" and result.errors.empty
     assert set(seg["method"]) == {"transcript"} and set(seg["kind"]) == {"ipu"}
     ref = truth[truth.recording_id == rec.recording_id]
