@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -217,8 +218,32 @@ def demo(
     extract(corpus, store=store, jobs=os.cpu_count() or 1)
     console.rule("[bold]4. eval")
     evaluate(store, reference=corpus)
+    console.rule("[bold]5. speakers")
+    _print_speakers(store)
     console.print(f"\nDemo corpus in [bold]{corpus}[/] (truth in {corpus / 'truth'}), "
                   f"store in [bold]{store}[/].")
+
+
+def _print_speakers(store: Path) -> None:
+    """A per-speaker summary of the store's speakers table."""
+    from speech.store import Store
+
+    table = Store(store).read_table("speakers")
+    shown = {
+        "speaker_id": "speaker", "country": "country", "education": "education",
+        "gender": "gender", "speech_s": "speech s", "f0_median_st": "F0 st",
+        "articulation_rate_syll_s": "artic. syll/s", "jitter_local_pct": "jitter %",
+        "hnr_db": "HNR dB", "cpps_mean_db": "CPPS dB",
+    }  # fmt: skip
+    out = Table(title="speakers (duration-weighted means of their own segments)",
+                title_justify="left")
+    columns = [c for c in shown if c in table]
+    for c in columns:
+        out.add_column(shown[c], justify="left" if table[c].dtype == object or c in (
+            "speaker_id", "country", "education", "gender") else "right")
+    for row in table[columns].itertuples(index=False):
+        out.add_row(*(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row))
+    console.print(out)
 
 
 @app.command(
@@ -371,6 +396,115 @@ def query(
     console.print(table)
     if len(result) > limit:
         console.print(f"({len(result)} rows, {limit} shown; --limit or --csv for more)")
+
+
+@app.command(
+    epilog="**Examples**\n\n"
+    "    speech-profile profile interview.m4a --speakers 2\n\n"
+    "    speech-profile profile reading.wav --json > reading.json"
+)
+def profile(
+    audio: Annotated[Path, typer.Argument(help="An audio file (any supported format).")],
+    speakers: Annotated[int, typer.Option("--speakers", "-n", help="Voices in it.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Every feature, as JSON.")] = False,
+) -> None:
+    """Profile one recording without a corpus: segments, then per voice the
+    duration-weighted means of every feature (voice 1 = the one with most speech)."""
+    import json
+
+    from corpora.corpus import Recording
+    from features.rhythm import speaker_timing
+    from models.aggregate import aggregate_speakers
+    from speech.segmentation import SegmentationConfig, segment_recording
+
+    if not audio.is_file():
+        raise _bad_input(f"{audio}: file not found", "Cannot profile:")
+    kind = "interview" if speakers > 1 else "utterance"
+    result = segment_recording(Recording(audio.stem, audio, kind, "V1", speakers),
+                               SegmentationConfig())
+    if not result.errors.empty:
+        row = result.errors.iloc[0]
+        raise _bad_input(f"[{row['stage']}] {row['message']}", f"Cannot profile {audio}:")
+    segments = result.segments
+    if segments.empty:
+        raise _bad_input(f"{audio}: no speech found ({result.recording['warnings'].item()})",
+                         "Cannot profile:")
+    segments = segments.assign(speaker_id=segments["speaker_id"].replace(
+        {f"INT{k}": f"V{k + 1}" for k in range(1, speakers)}))
+    keys = {"recording_id", "segment_id", "speaker_id", "start_s", "end_s", "duration_s",
+            "kind", "turn_id", "text", "method", "n_nuclei"}
+    features = [c for c in segments.columns
+                if c not in keys and pd.api.types.is_numeric_dtype(segments[c])]
+    table = aggregate_speakers(segments, features=features)
+    timing = speaker_timing(segments, by="speaker_id")
+    table = table.merge(timing[["speaker_id", *(c for c in timing if c not in table)]],
+                        on="speaker_id")
+    if as_json:
+        records = json.loads(table.to_json(orient="records"))
+        console.print_json(json.dumps({"file": audio.name, "voices": records,
+                                       "warnings": result.recording["warnings"].item()}))
+        return
+    shown = ["speech_s", "n_segments", "f0_median_st", "f0_sd_st", "intensity_mean_db",
+             "speech_rate_syll_s", "articulation_rate_syll_s", "pause_duration_mean_s",
+             "jitter_local_pct", "shimmer_local_pct", "hnr_db", "cpps_mean_db",
+             "h1h2_mean_db", "alpha_ratio_mean_db", "hammarberg_mean_db", "vocalic_pct"]
+    out = Table(title=f"{audio.name} ({result.recording['duration_s'].item():.1f} s)",
+                title_justify="left")
+    out.add_column("feature")
+    for voice in table["speaker_id"]:
+        out.add_column(str(voice), justify="right")
+    for name in shown:
+        if name in table:
+            out.add_row(name, *(f"{v:.2f}" if v == v else "-" for v in table[name]))
+    console.print(out)
+    if result.recording["warnings"].item():
+        console.print(f"[yellow]note[/]: {result.recording['warnings'].item()}")
+    console.print("All features: --json; definitions: docs/FEATURES.md")
+
+
+@app.command(
+    epilog="**Examples**\n\n"
+    "    speech-profile bench                 # 10 minutes of synthetic speech\n\n"
+    "    speech-profile bench interview.wav --repeats 5"
+)
+def bench(
+    audio: Annotated[Path | None, typer.Argument(help="Audio file (default: synthetic).")] = None,
+    seconds: Annotated[float, typer.Option(help="Length of the synthetic audio (s).")] = 600.0,
+    repeats: Annotated[int, typer.Option(help="Timed runs of each (medians reported).")] = 3,
+) -> None:
+    """Time the full extraction against openSMILE eGeMAPSv02 functionals on the same
+    audio, one core each, alternately; prints times-real-time and the ratio.
+
+    openSMILE is optional: `pip install 'speech-profile[bench]'`.
+    """
+    import tempfile
+
+    from speech.bench import run_bench, synthetic_speech
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if audio is None:
+            with console.status(f"Synthesising {seconds:.0f} s of speech ..."):
+                audio = synthetic_speech(Path(tmp) / "bench.wav", seconds)
+        elif not audio.is_file():
+            raise _bad_input(f"{audio}: file not found", "Cannot bench:")
+        with console.status(f"Timing {repeats} runs of each ..."):
+            result = run_bench(audio, repeats=repeats)
+    console.print(f"audio: {result.audio_s:.0f} s; medians of {repeats} runs, one core each")
+    console.print(f"speech-profile (segmentation, attribution, every feature): "
+                  f"{statistics_median(result.ours_s):.2f} s = {result.ours_rt:.0f}x real time")
+    if result.opensmile_s is None:
+        console.print("openSMILE not installed: pip install 'speech-profile[bench]' to compare")
+        return
+    console.print(f"openSMILE eGeMAPSv02 functionals: {statistics_median(result.opensmile_s):.2f}"
+                  f" s = {result.opensmile_rt:.0f}x real time")
+    console.print(f"ratio (speech-profile speed / openSMILE speed): "
+                  f"{result.ours_rt / result.opensmile_rt:.2f}")
+
+
+def statistics_median(values: list[float]) -> float:
+    import statistics
+
+    return statistics.median(values)
 
 
 def main() -> None:

@@ -175,3 +175,24 @@ def test_synth_with_noise_keeps_the_truth(tmp_path):
     assert 3 < 10 * np.log10(np.mean(a**2) / np.mean(residual**2)) < 14
     result = run("synth", tmp_path / "x", *args, "--noise", "pink")
     assert result.exit_code == 2 and "unknown noise" in result.output
+
+
+def test_profile_one_file(synthetic_corpus):
+    wav = next((synthetic_corpus / "audio").rglob("*_interview.wav"))
+    result = run("profile", wav, "--speakers", "2")
+    assert result.exit_code == 0, result.output
+    assert "articulation_rate_syll_s" in result.output and "V2" in result.output
+    result = run("profile", wav, "--json")
+    assert result.exit_code == 0 and '"jitter_local_pct"' in result.output
+    assert run("profile", wav.with_name("missing.wav")).exit_code == 2
+
+
+def test_bench_prints_both_speeds_and_the_ratio(tmp_path):
+    from corpora.synth import write_corpus
+
+    write_corpus(tmp_path / "c", n_speakers=1, seed=3, minutes_per_speaker=0.3, jobs=1)
+    wav = next((tmp_path / "c" / "audio").rglob("*_interview.wav"))
+    result = run("bench", wav, "--repeats", "1")
+    assert result.exit_code == 0, result.output
+    assert "x real time" in result.output and "openSMILE eGeMAPSv02" in result.output
+    assert "ratio" in result.output

@@ -1,0 +1,82 @@
+"""Speed of the full extraction against openSMILE's eGeMAPSv02 functionals.
+
+Both run on the same audio, one core each (threads limited to 1), alternately,
+``repeats`` times; the medians and their ratio are reported. A timed unit test
+would be noise on shared machines: this is the place for speed claims.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from threadpoolctl import threadpool_limits
+
+from corpora.corpus import Recording
+from speech.segmentation import SegmentationConfig, segment_recording
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    audio_s: float
+    ours_s: list[float]
+    opensmile_s: list[float] | None
+
+    @property
+    def ours_rt(self) -> float:
+        return self.audio_s / statistics.median(self.ours_s)
+
+    @property
+    def opensmile_rt(self) -> float | None:
+        return None if not self.opensmile_s else self.audio_s / statistics.median(self.opensmile_s)
+
+
+def synthetic_speech(path: Path, seconds: float = 600.0, *, seed: int = 0) -> Path:
+    """Write ``seconds`` of synthetic two-voice interview speech (16 kHz) to ``path``."""
+    from corpora.synth import write_corpus
+
+    with tempfile.TemporaryDirectory() as tmp:
+        n = max(1, int(np.ceil(seconds / 90)))
+        write_corpus(Path(tmp) / "c", n_speakers=n, seed=seed, minutes_per_speaker=2.0)
+        parts = [sf.read(p, dtype="float32")[0]
+                 for p in sorted((Path(tmp) / "c" / "audio").rglob("*_interview.wav"))]
+    y = np.concatenate(parts)
+    y = np.resize(y, int(seconds * 16000))
+    sf.write(path, y, 16000, subtype="PCM_16")
+    return path
+
+
+def run_bench(audio: Path, *, repeats: int = 3, n_speakers: int = 2) -> BenchResult:
+    """Time our extraction and openSMILE (if installed) on ``audio``, one core each."""
+    info = sf.info(audio)
+    recording = Recording(audio.stem, audio, "interview" if n_speakers > 1 else "utterance",
+                          "BENCH", n_speakers)
+    config = SegmentationConfig()
+    try:
+        import opensmile
+
+        smile = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
+                                feature_level=opensmile.FeatureLevel.Functionals, num_workers=1)
+    except ImportError:
+        smile = None
+    ours, theirs = [], []
+    with threadpool_limits(limits=1):
+        segment_recording(recording, config)  # warm-up: imports, Praat, numba
+        if smile is not None:
+            smile.process_file(str(audio), end=1.0)
+        for _ in range(repeats):
+            started = time.perf_counter()
+            result = segment_recording(recording, config)
+            ours.append(time.perf_counter() - started)
+            if not result.errors.empty:
+                raise RuntimeError(f"extraction failed: {result.errors.to_dict('records')}")
+            if smile is not None:
+                started = time.perf_counter()
+                smile.process_file(str(audio))
+                theirs.append(time.perf_counter() - started)
+    return BenchResult(info.frames / info.samplerate, ours, theirs or None)
