@@ -109,3 +109,33 @@ def frame_centres(n: int, sr: float, n_samples: int, hop_s: float = HOP_S) -> np
     """
     c = np.rint(frame_times(n, hop_s) * float(sr)).astype(np.int64)
     return np.clip(c, 0, max(int(n_samples) - 1, 0))
+
+
+def merge_runs(
+    start_s: np.ndarray, end_s: np.ndarray, label: np.ndarray | None = None, *, max_gap_s: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Merge consecutive intervals separated by less than ``max_gap_s`` (and, when
+    ``label`` is given, of the same label): words into IPUs, IPUs into utterances.
+
+    Parameters
+    ----------
+    start_s, end_s : np.ndarray, shape (n,)
+        Interval times (s), sorted by start.
+    label : np.ndarray, shape (n,), optional
+        A label per interval (e.g. the speaker); a change of label always splits.
+    max_gap_s : float
+        Gaps shorter than this are bridged (s).
+
+    Returns
+    -------
+    start_s, end_s, label : np.ndarray, shape (m,)
+        The merged intervals and the label of each (all zeros without ``label``).
+    """
+    start_s, end_s = np.asarray(start_s, dtype=np.float64), np.asarray(end_s, dtype=np.float64)
+    label = np.zeros(start_s.size, dtype=np.int64) if label is None else np.asarray(label)
+    if start_s.size == 0:
+        return start_s, end_s, label
+    new = np.r_[True, (start_s[1:] - end_s[:-1] >= max_gap_s) | (label[1:] != label[:-1])]
+    first = np.flatnonzero(new)
+    last = np.r_[first[1:], start_s.size] - 1
+    return start_s[first], end_s[last], label[first]

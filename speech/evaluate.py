@@ -26,6 +26,7 @@ from scipy.optimize import linear_sum_assignment
 
 from corpora.transcripts import read_transcript
 from features.evaluation import boundary_scores
+from features.frames import merge_runs
 from speech.store import Store
 
 REFERENCE_COLUMNS = ("recording_id", "speaker_id", "start_s", "end_s")
@@ -61,13 +62,11 @@ def load_reference(path: str | Path, *, min_pause_s: float = 0.2,
             words = rows[rows["level"] == "words"].sort_values("start_s")
             if words.empty:
                 words = rows[rows["level"] == "turns"].sort_values("start_s")
-            start, end = words["start_s"].to_numpy(), words["end_s"].to_numpy()
+            start, end, _ = merge_runs(words["start_s"].to_numpy(), words["end_s"].to_numpy(),
+                                       max_gap_s=min_pause_s)
             if len(start):
-                new = np.r_[True, start[1:] - end[:-1] >= min_pause_s]
-                first = np.flatnonzero(new)
-                last = np.r_[first[1:], len(start)] - 1
                 ipu_rows.append(pd.DataFrame({"recording_id": rid, "speaker_id": speaker,
-                                              "start_s": start[first], "end_s": end[last]}))
+                                              "start_s": start, "end_s": end}))
             phones = rows[(rows["level"] == "phones") & rows["label"].str.lower().str.rstrip(
                 "0123456789ˈˌ").isin(vowels)]
             vowel_rows.append(pd.DataFrame({"recording_id": rid, "speaker_id": speaker,
@@ -83,15 +82,9 @@ def _merge_same_speaker(ref: pd.DataFrame, max_gap_s: float) -> pd.DataFrame:
     """Merge reference IPUs of one speaker separated by less than ``max_gap_s``
     (utterance recordings are segmented into whole utterances)."""
     ref = ref.sort_values("start_s")
-    start, end = ref["start_s"].to_numpy(), ref["end_s"].to_numpy()
-    speaker = ref["speaker_id"].to_numpy()
-    if not len(start):
-        return ref
-    new = np.r_[True, (start[1:] - end[:-1] >= max_gap_s) | (speaker[1:] != speaker[:-1])]
-    first = np.flatnonzero(new)
-    last = np.r_[first[1:], len(start)] - 1
-    return pd.DataFrame({"speaker_id": speaker[first], "start_s": start[first],
-                         "end_s": end[last]})
+    start, end, speaker = merge_runs(ref["start_s"].to_numpy(), ref["end_s"].to_numpy(),
+                                     ref["speaker_id"].to_numpy(), max_gap_s=max_gap_s)
+    return pd.DataFrame({"speaker_id": speaker, "start_s": start, "end_s": end})
 
 
 def _attribution(est: pd.DataFrame, ref: pd.DataFrame, profiled: str) -> tuple[int, int, bool]:

@@ -35,7 +35,7 @@ from features.activity import (
     speech_intervals,
     voice_activity,
 )
-from features.frames import time_to_frames
+from features.frames import merge_runs, time_to_frames
 from features.functionals import hz_to_st, segment_functionals
 from features.nuclei import syllable_nuclei
 from features.quality import DEAD_CHANNEL_DBFS, DiagnosticsAccumulator
@@ -635,7 +635,8 @@ def _segments_from_labels(labels: np.ndarray, confidence: np.ndarray, voices: li
     kind = "ipu"
     if recording.kind == "utterance":
         kind = "utterance"
-        start_s, end_s, voice = _merge(start_s, end_s, voice, config.utterance_pause_s)
+        start_s, end_s, voice = merge_runs(start_s, end_s, voice,
+                                           max_gap_s=config.utterance_pause_s)
     long_enough = (end_s - start_s) >= config.min_speech_s
     start_s, end_s, voice = start_s[long_enough], end_s[long_enough], voice[long_enough]
     # Mean confidence per segment, vectorised over the frame ranges.
@@ -655,16 +656,6 @@ def _segments_from_labels(labels: np.ndarray, confidence: np.ndarray, voices: li
         "method": None, "confidence": np.round(conf, 3), "n_nuclei": 0,
         "f0_floor_hz": np.nan, "f0_ceiling_hz": np.nan,
     }, columns=SEGMENT_COLUMNS)  # fmt: skip
-
-
-def _merge(start_s, end_s, voice, max_gap_s):
-    """Merge consecutive runs of the same voice separated by less than ``max_gap_s``."""
-    if len(start_s) == 0:
-        return start_s, end_s, voice
-    new = np.r_[True, (start_s[1:] - end_s[:-1] >= max_gap_s) | (voice[1:] != voice[:-1])]
-    first = np.flatnonzero(new)
-    last = np.r_[first[1:], len(start_s)] - 1
-    return start_s[first], end_s[last], voice[first]
 
 
 def _texts(transcript: pd.DataFrame, segments: pd.DataFrame, voices: list[str]) -> list:

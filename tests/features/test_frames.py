@@ -46,3 +46,15 @@ def test_frame_centres_are_clipped_to_the_signal():
 def test_bad_hop_is_refused_with_its_value(bad):
     with pytest.raises(ValueError, match="hop_s"):
         n_frames(100, 16000, bad)
+
+
+def test_merge_runs_bridges_short_gaps_and_splits_at_label_changes():
+    from features.frames import merge_runs
+
+    start = np.array([0.0, 1.1, 2.0, 4.0, 4.1])
+    end = np.array([1.0, 1.9, 3.0, 4.05, 5.0])
+    s, e, _ = merge_runs(start, end, max_gap_s=0.2)
+    assert s.tolist() == [0.0, 2.0, 4.0] and e.tolist() == [1.9, 3.0, 5.0]
+    s, e, lab = merge_runs(start, end, np.array(["a", "b", "b", "b", "b"]), max_gap_s=0.2)
+    assert s.tolist() == [0.0, 1.1, 2.0, 4.0] and lab.tolist() == ["a", "b", "b", "b"]
+    assert merge_runs(np.empty(0), np.empty(0), max_gap_s=1)[0].size == 0
