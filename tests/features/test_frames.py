@@ -54,7 +54,8 @@ def test_merge_runs_bridges_short_gaps_and_splits_at_label_changes():
     start = np.array([0.0, 1.1, 2.0, 4.0, 4.1])
     end = np.array([1.0, 1.9, 3.0, 4.05, 5.0])
     s, e, _ = merge_runs(start, end, max_gap_s=0.2)
-    assert s.tolist() == [0.0, 2.0, 4.0] and e.tolist() == [1.9, 3.0, 5.0]
+    assert s.tolist() == [0.0, 4.0] and e.tolist() == [3.0, 5.0]  # the 1 s gap splits
     s, e, lab = merge_runs(start, end, np.array(["a", "b", "b", "b", "b"]), max_gap_s=0.2)
-    assert s.tolist() == [0.0, 1.1, 2.0, 4.0] and lab.tolist() == ["a", "b", "b", "b"]
+    assert s.tolist() == [0.0, 1.1, 4.0] and e.tolist() == [1.0, 3.0, 5.0]
+    assert lab.tolist() == ["a", "b", "b"]
     assert merge_runs(np.empty(0), np.empty(0), max_gap_s=1)[0].size == 0
