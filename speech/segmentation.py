@@ -407,7 +407,12 @@ def _add_features(segments: pd.DataFrame, f0: np.ndarray, intensity: np.ndarray,
             quantity = track_quantity(info.name, info.unit)
             named[quantity] = row
             units[quantity] = unit_suffix(info.unit)
-    columns = segment_functionals(named, spans, units=units, hop_s=hop)
+    # One track at a time: the frame expansion behind the medians and percentiles
+    # covers every speech frame, and doing all tracks at once would hold them all.
+    columns: dict[str, np.ndarray] = {}
+    for quantity, track in named.items():
+        columns.update(segment_functionals({quantity: np.asarray(track, dtype=np.float64)},
+                                           spans, units={quantity: units[quantity]}, hop_s=hop))
     columns.update(quality)
     timing = segment_timing(spans[:, 0], spans[:, 1], n_nuclei=segments["n_nuclei"].to_numpy(),
                             voiced=np.isfinite(f0), hop_s=hop)
