@@ -21,6 +21,7 @@ from corpora.corpus import Corpus, Recording
 from features.registry import FEATURE_SET_VERSION
 from features.rhythm import speaker_timing
 from models.aggregate import aggregate_speakers
+from models.vowel_space import vowel_space
 from speech import __version__
 from speech.segmentation import RecordingResult, SegmentationConfig, segment_recording
 from speech.store import PARTITIONED_TABLES, Store, config_hash, fingerprint
@@ -72,8 +73,9 @@ def _warm_worker() -> None:
     pitch_track(np.zeros(1600, np.float32), 16000)
 
 
-def _run(recording: Recording, config: SegmentationConfig) -> RecordingResult:
-    return segment_recording(recording, config)
+def _run(recording: Recording, config: SegmentationConfig,
+         genders: dict[str, str]) -> RecordingResult:
+    return segment_recording(recording, config, genders=genders)
 
 
 def extract(
@@ -112,6 +114,9 @@ def extract(
     previous = manifest.get("recordings", {})
 
     consented = set(corpus.consented["speaker_id"])
+    profiles = corpus.consented
+    gender_of = (dict(zip(profiles["speaker_id"], profiles["gender"], strict=True))
+                 if "gender" in profiles else {})
     wanted = {r.recording_id: r for r in corpus if r.speaker_id in consented}
     summary.skipped_no_consent = len(corpus) - len(wanted)
 
@@ -148,6 +153,9 @@ def extract(
         rid = recording.recording_id
         store.write_partition("recordings", rid, result.recording)
         store.write_partition("segments", rid, result.segments)
+        for table in ("vowels", "sibilants"):
+            rows = getattr(result, table)
+            store.write_partition(table, rid, rows if rows is not None else pd.DataFrame())
         store.write_partition("errors", rid, result.errors)
         status = str(result.recording["status"].iloc[0])
         previous[rid] = {**entry, "status": status}
@@ -162,10 +170,11 @@ def extract(
 
     if jobs == 1 or len(todo) <= 1:
         for recording, entry in todo:
-            finish(recording, entry, _run(recording, config))
+            finish(recording, entry, _run(recording, config, _genders(recording, gender_of)))
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_warm_worker) as pool:
-            futures = {pool.submit(_run, r, config): (r, e) for r, e in todo}
+            futures = {pool.submit(_run, r, config, _genders(r, gender_of)): (r, e)
+                       for r, e in todo}
             for future in as_completed(futures):
                 recording, entry = futures[future]
                 finish(recording, entry, future.result())
@@ -178,6 +187,11 @@ def extract(
     store.write_manifest(manifest)
     summary.elapsed_s = time.perf_counter() - started
     return summary
+
+
+def _genders(recording: Recording, gender_of: dict) -> dict[str, str]:
+    gender = gender_of.get(recording.speaker_id)
+    return {recording.speaker_id: gender} if isinstance(gender, str) else {}
 
 
 def speakers_table(store: Store, corpus: Corpus) -> pd.DataFrame:
@@ -198,4 +212,38 @@ def speakers_table(store: Store, corpus: Corpus) -> pd.DataFrame:
         timing = speaker_timing(own, by="speaker_id")
         timing = timing[["speaker_id", *(c for c in timing.columns if c not in table)]]
         table = table.merge(timing, on="speaker_id", how="left")
+    for extra in (_vowel_summary(store, profiles), _sibilant_summary(store, profiles)):
+        if extra is not None:
+            table = table.merge(extra, on="speaker_id", how="left")
     return table
+
+
+def _vowel_summary(store: Store, profiles: pd.DataFrame) -> pd.DataFrame | None:
+    """Vowel space per speaker (models.vowel_space), from tokens that passed QC."""
+    vowels = store.read_table("vowels")
+    if vowels.empty:
+        return None
+    own = vowels[vowels["speaker_id"].isin(set(profiles["speaker_id"]))]
+    clean = own[own["qc"].fillna("").eq("") & own[["f1_hz", "f2_hz"]].notna().all(axis=1)]
+    if clean.empty:
+        return None
+    space = vowel_space(clean.assign(vowel=clean["vowel"].astype(object)))
+    space = space.rename(columns={c: f"vowel_{c}" for c in space.columns if c != "speaker_id"})
+    counts = own.groupby("speaker_id").size().rename("n_vowel_tokens").reset_index()
+    return counts.merge(space, on="speaker_id", how="left")
+
+
+def _sibilant_summary(store: Store, profiles: pd.DataFrame) -> pd.DataFrame | None:
+    """Coda /s/ realisation rates per speaker: [s], [h] (aspirated), deleted."""
+    sibilants = store.read_table("sibilants")
+    if sibilants.empty:
+        return None
+    coda = sibilants[sibilants["speaker_id"].isin(set(profiles["speaker_id"]))
+                     & (sibilants["position"] == "coda")]
+    if coda.empty:
+        return None
+    rates = pd.crosstab(coda["speaker_id"], coda["realisation"], normalize="index")
+    rates = rates.reindex(columns=["s", "h", "0"], fill_value=0.0)
+    rates.columns = ["coda_s_sibilant_ratio", "coda_s_aspirated_ratio", "coda_s_deleted_ratio"]
+    rates["n_coda_s"] = coda.groupby("speaker_id").size()
+    return rates.reset_index()

@@ -21,6 +21,7 @@ Every segment records its ``method`` and a ``confidence`` in [0, 1].
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -35,12 +36,14 @@ from features.activity import (
     speech_intervals,
     voice_activity,
 )
+from features.formants import measure_vowels
 from features.frames import merge_runs, time_to_frames
 from features.functionals import hz_to_st, segment_functionals
 from features.nuclei import syllable_nuclei
 from features.quality import DEAD_CHANNEL_DBFS, DiagnosticsAccumulator
 from features.registry import track_quantity, unit_suffix
 from features.rhythm import INTERVAL_COLUMNS, interval_metrics, segment_timing
+from features.sibilants import classify_realisation, sibilant_measures
 from features.speakers import cluster_speakers, embeddings_from_frames, voice_frames
 from features.spectral import TRACKS as SPECTRAL_TRACKS
 from features.spectral import spectral_tracks
@@ -53,6 +56,7 @@ from features.tracks import (
 )
 from features.voice import MEASURES as VOICE_MEASURES
 from features.voice import voice_quality
+from speech.tokens import TOKEN_COLUMNS, aligned_tokens, nucleus_tokens
 
 SEGMENT_COLUMNS: tuple[str, ...] = (
     "recording_id", "segment_id", "speaker_id", "start_s", "end_s", "duration_s", "kind",
@@ -147,6 +151,8 @@ class RecordingResult:
     segments: pd.DataFrame
     errors: pd.DataFrame
     tracks: dict | None = None
+    vowels: pd.DataFrame | None = None
+    sibilants: pd.DataFrame | None = None
 
 
 class _Stage:
@@ -156,11 +162,13 @@ class _Stage:
 
 
 def segment_recording(
-    recording: Recording, config: SegmentationConfig, *, keep_tracks: bool = False
+    recording: Recording, config: SegmentationConfig, *, keep_tracks: bool = False,
+    genders: Mapping[str, str] | None = None,
 ) -> RecordingResult:
     """Segment one recording. Never raises for a bad recording: a failure becomes
     a row of the ``errors`` table and the recording's status is ``"error"``.
-    ``keep_tracks`` returns the frame tracks too (for evaluation and notebooks)."""
+    ``keep_tracks`` returns the frame tracks too (for evaluation and notebooks);
+    ``genders`` (voice -> "F"/"M") sets each voice's candidate formant ceilings."""
     stage = _Stage()
     row = {
         "recording_id": recording.recording_id, "speaker_id": recording.speaker_id,
@@ -169,8 +177,10 @@ def segment_recording(
         "status": "ok", "method": None, "n_segments": 0, "speech_s": 0.0, "warnings": "",
     }  # fmt: skip
     tracks: dict | None = None
+    measured: dict = {}
     try:
-        segments, info, tracks = _segment(recording, config, stage)
+        segments, info, tracks = _segment(recording, config, stage, dict(genders or {}),
+                                          measured)
         row.update(info)
         row["n_segments"] = len(segments)
         row["speech_s"] = float(segments["duration_s"].sum()) if len(segments) else 0.0
@@ -185,7 +195,8 @@ def segment_recording(
             "error": type(e).__name__, "message": str(e),
         }])  # fmt: skip
     return RecordingResult(pd.DataFrame([row], columns=RECORDING_COLUMNS), segments, errors,
-                           tracks if keep_tracks else None)
+                           tracks if keep_tracks else None, measured.get("vowels"),
+                           measured.get("sibilants"))
 
 
 @dataclass
@@ -278,7 +289,8 @@ def _pass_one(recording: Recording, config: SegmentationConfig, want_mfcc: bool)
     return diagnostics.result(sr), tracks, whole
 
 
-def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage):
+def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
+             genders: dict[str, str], measured: dict):
     stage.name = "decode"
     info = recording.info()
     multi = bool(recording.channels)
@@ -354,8 +366,17 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage):
         segments["n_nuclei"] = np.searchsorted(nuclei, ends) - np.searchsorted(nuclei, starts)
         if transcript is not None:
             segments["text"] = _texts(transcript, segments, voices)
+    stage.name = "tokens"
+    tokens = _tokens(transcript, voices, segments, nuclei, config)
     stage.name = "pitch"
-    f0, quality = _pass_two(recording, config, whole, f0, labels, segments, voices)
+    f0, quality = _pass_two(recording, config, whole, f0, labels, segments, voices, tokens,
+                            genders, measured)
+    for table in ("vowels", "sibilants"):
+        if table in measured:
+            measured[table].insert(0, "recording_id", recording.recording_id)
+    if "vowels" in measured and len(measured["vowels"]):
+        v = measured["vowels"]
+        v["f0_hz"] = _token_medians(f0, v["start_s"].to_numpy(), v["end_s"].to_numpy(), hop)
     if config.features and len(segments):
         stage.name = "features"
         segments = _add_features(segments, f0, intensity, tracks.get("spectral", axis=1),
@@ -420,6 +441,52 @@ def _add_features(segments: pd.DataFrame, f0: np.ndarray, intensity: np.ndarray,
     return pd.concat([segments, pd.DataFrame(columns, index=segments.index)], axis=1)
 
 
+def _tokens(transcript: pd.DataFrame | None, voices: list[str], segments: pd.DataFrame,
+            nuclei: np.ndarray, config: SegmentationConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Vowel and /s/ tokens: aligned phones when the transcript has them, else
+    unlabelled vowel tokens at the syllable nuclei (and no /s/ tokens)."""
+    if not config.features or not len(segments):
+        return pd.DataFrame(columns=TOKEN_COLUMNS), pd.DataFrame(columns=TOKEN_COLUMNS)
+    if transcript is not None and (transcript["level"] == "phones").any():
+        names = sorted(set(transcript["speaker"]) - {""})
+        return aligned_tokens(transcript, dict(zip(names, voices, strict=False)), segments,
+                              config.vowels)
+    return nucleus_tokens(nuclei, segments), pd.DataFrame(columns=TOKEN_COLUMNS)
+
+
+def _token_medians(track: np.ndarray, start_s: np.ndarray, end_s: np.ndarray,
+                   hop: float) -> np.ndarray:
+    """Median of a track's finite values over each token's frames (NaN when none)."""
+    spans = np.stack([start_s, end_s], axis=1)
+    if not len(spans):
+        return np.zeros(0)
+    return segment_functionals({"x": track}, spans, hop_s=hop, functionals=("median",))[
+        "x_median"]
+
+
+def _measure_tokens(audio: np.ndarray, sr: int, offset_s: float, vowel_tokens: pd.DataFrame,
+                    s_tokens: pd.DataFrame, gender: str | None, measured: dict) -> None:
+    """Formants of one voice's vowel tokens (FastTrack ceiling per token) and the
+    spectral moments and realisation of its /s/ tokens, in one chunk of audio."""
+    if len(vowel_tokens):
+        spans = vowel_tokens[["start_s", "end_s"]].to_numpy() - offset_s
+        formants = measure_vowels(audio, sr, spans, gender=gender)
+        formants = formants.drop(columns=["start_s", "end_s"], errors="ignore")
+        rows = pd.concat([vowel_tokens.reset_index(drop=True).drop(columns="position")
+                          .rename(columns={"phone": "vowel"}), formants.reset_index(drop=True)],
+                         axis=1)
+        measured.setdefault("vowel_parts", []).append(rows)
+    if len(s_tokens):
+        spans = s_tokens[["start_s", "end_s"]].to_numpy() - offset_s
+        values = sibilant_measures(audio, sr, spans)
+        labels, confidence = classify_realisation(values)
+        values = {k: v for k, v in values.items() if k != "duration_s"}
+        rows = s_tokens.reset_index(drop=True).drop(columns="phone").assign(
+            **values, duration_s=s_tokens["end_s"].to_numpy() - s_tokens["start_s"].to_numpy(),
+            realisation=labels, realisation_confidence=confidence)
+        measured.setdefault("sibilant_parts", []).append(rows)
+
+
 def _chunks(segments: pd.DataFrame, max_s: float) -> list[np.ndarray]:
     """Group consecutive segments (by start) into chunks spanning at most ``max_s``."""
     order = np.argsort(segments["start_s"].to_numpy(), kind="stable")
@@ -435,7 +502,9 @@ def _chunks(segments: pd.DataFrame, max_s: float) -> list[np.ndarray]:
 
 def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarray | None,
               first_pass: np.ndarray, labels: np.ndarray, segments: pd.DataFrame,
-              voices: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+              voices: list[str], tokens: tuple[pd.DataFrame, pd.DataFrame],
+              genders: dict[str, str], measured: dict,
+              ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The work that needs audio again, one chunk of segments at a time (the whole
     recording at once when it is one block), per voice over that voice's segments:
     the speaker-adapted second pitch pass, with the range its first-pass quartiles
@@ -486,10 +555,20 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
                 f0[frames[mine]] = local[mine]
             if config.features:
                 joined, joined_spans = _join_spans(audio, sr, spans)
-                measured = voice_quality(joined, sr, joined_spans, f0_floor_hz=floor,
+                measures = voice_quality(joined, sr, joined_spans, f0_floor_hz=floor,
                                          f0_ceiling_hz=ceiling)
-                for name, values in measured.items():
+                for name, values in measures.items():
                     quality[name][chunk[rows]] = values
+                ids = set(part["segment_id"].iloc[rows])
+                vowel_tokens, s_tokens = (t[t["segment_id"].isin(ids)] for t in tokens)
+                _measure_tokens(audio, sr, offset_s, vowel_tokens, s_tokens, genders.get(voice),
+                                measured)
+    for name in ("vowels", "sibilants"):
+        parts = measured.pop(name[:-1] + "_parts" if name == "vowels" else "sibilant_parts",
+                             None)
+        if parts:
+            measured[name] = pd.concat(parts, ignore_index=True).sort_values(
+                "start_s", kind="stable").reset_index(drop=True)
     return f0, quality
 
 

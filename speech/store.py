@@ -7,6 +7,8 @@
                                           and per recording: input fingerprints, status
       recordings/recording_id=<id>/part-0.parquet
       segments/recording_id=<id>/part-0.parquet
+      vowels/recording_id=<id>/part-0.parquet       (one row per vowel token)
+      sibilants/recording_id=<id>/part-0.parquet    (one row per /s/ token)
       errors/recording_id=<id>/part-0.parquet
       speakers/part-0.parquet             (not partitioned: one row per speaker)
 
@@ -38,7 +40,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-PARTITIONED_TABLES: tuple[str, ...] = ("recordings", "segments", "vowels", "errors")
+PARTITIONED_TABLES: tuple[str, ...] = ("recordings", "segments", "vowels", "sibilants", "errors")
 TABLES: tuple[str, ...] = (*PARTITIONED_TABLES, "speakers")
 MANIFEST = "manifest.json"
 PART = "part-0.parquet"
