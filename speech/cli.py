@@ -263,6 +263,9 @@ def extract(
     min_pause: Annotated[
         float, typer.Option(help="Shortest pause between two IPUs (s).")
     ] = 0.2,
+    features: Annotated[
+        bool, typer.Option(help="Measure features, vowels and /s/ (else segments only).")
+    ] = True,
 ) -> None:
     """Segment a corpus into the store: recordings, segments and errors tables.
 
@@ -277,7 +280,8 @@ def extract(
     from speech.store import Store
 
     try:
-        config = SegmentationConfig(vad=vad, attribution=attribution, min_pause_s=min_pause)
+        config = SegmentationConfig(vad=vad, attribution=attribution, min_pause_s=min_pause,
+                                    features=features)
         if jobs < 1:
             raise ValueError(f"--jobs must be at least 1, got {jobs}")
         loaded = read_corpus(corpus)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -105,7 +105,8 @@ def extract(
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
-    config = config or SegmentationConfig(vowels=tuple(corpus.config.vowels))
+    # The vowel inventory is the corpus's (corpus.toml), whatever the caller passed.
+    config = replace(config or SegmentationConfig(), vowels=tuple(corpus.config.vowels))
     started = time.perf_counter()
     summary = ExtractSummary()
     settings = {"segmentation": config.as_dict(), "feature_set_version": FEATURE_SET_VERSION}
