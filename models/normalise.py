@@ -59,6 +59,7 @@ vowels. Laboratory Phonology 11(1), 10.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -198,7 +199,7 @@ class _FrameTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
                           dtype=object)
 
 
-class _SpeakerNormaliser(_FrameTransformer):
+class _SpeakerNormaliser(_FrameTransformer, ABC):
     """Per-speaker statistics learnt in ``fit``, applied row by row in ``transform``.
 
     Subclasses implement ``_statistics(frame) -> dict[attribute, DataFrame by speaker]``
@@ -314,11 +315,13 @@ class _SpeakerNormaliser(_FrameTransformer):
             raise ValueError(f"{type(self).__name__} needs {what}; speaker(s) "
                              f"{_format_ids(bad)} do not have it")
 
+    @abstractmethod
     def _statistics(self, frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        raise NotImplementedError
+        """Per-speaker statistics, each a table indexed by speaker."""
 
+    @abstractmethod
     def _normalise(self, values: np.ndarray, stats: dict[str, np.ndarray]) -> np.ndarray:
-        raise NotImplementedError
+        """Normalised formants of rows whose speakers' statistics are ``stats``."""
 
 
 class Lobanov(_SpeakerNormaliser):

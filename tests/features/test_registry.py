@@ -20,31 +20,16 @@ from features.registry import (
 from speech.segmentation import SEGMENT_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
-HAVE_SOURCES = (ROOT / "features/spectral.py").exists() and (ROOT / "features/voice.py").exists()
-
-# Stand-ins used only while features.spectral / features.voice are not written yet.
-_PLACEHOLDER_TRACKS = [
-    SimpleNamespace(
-        name="centroid_hz", unit="Hz", definition="Centroid.", reference="Peeters (2004)"
-    )
-]
-_PLACEHOLDER_MEASURES = [
-    SimpleNamespace(name="hnr_db", unit="dB", definition="HNR.", reference="Boersma (1993)")
-]
 
 
 @pytest.fixture(scope="module")
 def registry():
-    if HAVE_SOURCES:
-        from features.registry import REGISTRY
+    from features.registry import REGISTRY
 
-        return REGISTRY
-    return build_registry(_PLACEHOLDER_TRACKS, _PLACEHOLDER_MEASURES)
+    return REGISTRY
 
 
 def test_docs_are_generated_from_the_registry(registry):
-    if not HAVE_SOURCES:
-        pytest.skip("features.spectral / features.voice not written yet")
     docs = (ROOT / "docs/FEATURES.md").read_text(encoding="utf-8")
     assert docs == render_markdown(), (
         "docs/FEATURES.md is stale: python -m features.registry > docs/FEATURES.md"
@@ -79,13 +64,12 @@ def test_registry_covers_its_sources(registry):
         "speech_s",
     ):
         assert col in names, col
-    if HAVE_SOURCES:
-        from features.spectral import TRACKS
-        from features.voice import MEASURES
+    from features.spectral import TRACKS
+    from features.voice import MEASURES
 
-        assert {m.name for m in MEASURES} <= names
-        assert len([s for s in registry if s.name.startswith("centroid_")]) == len(FUNCTIONALS)
-        assert len(names) >= len(SEGMENT_COLUMNS) + len(FUNCTIONALS) * (2 + len(TRACKS))
+    assert {m.name for m in MEASURES} <= names
+    assert len([s for s in registry if s.name.startswith("centroid_")]) == len(FUNCTIONALS)
+    assert len(names) >= len(SEGMENT_COLUMNS) + len(FUNCTIONALS) * (2 + len(TRACKS))
     assert {s.level for s in registry} <= {"segment", "speaker", "recording", "token"}
     assert all(s.definition and s.unit for s in registry)
 
