@@ -27,6 +27,14 @@ Metrics (columns of :func:`vowel_space`)
 ``dispersion``
     Mean Euclidean distance of the tokens (labelled or not) from the speaker's
     centroid (mean F1, mean F2 of the tokens). Label-free.
+``dispersion_f3_ratio``
+    Label-free and free of vocal-tract size: ``dispersion`` divided by the
+    speaker's median F3 (when an ``f3`` column is given). Reduction pulls F1 and F2
+    towards the centre but leaves F3, which mostly reflects vocal-tract length,
+    nearly where it was, so the ratio falls as vowels reduce while a longer or
+    shorter tract scales numerator and denominator alike. (A ratio to the
+    speaker's own peripheral radius, like ``centralisation``, cannot see a
+    reduction that shrinks the whole space.) Smaller = more reduced.
 ``reduction_index``
     Mean Euclidean distance of each labelled token from its category's
     peripheral target: the speaker's own mean of that category over its
@@ -182,6 +190,7 @@ def vowel_space(
     f2: str = "f2_hz",
     duration: str | None = "duration_s",
     stressed: str | None = None,
+    f3: str | None = None,
     corners: Sequence[str] = ("a", "e", "i", "o", "u"),
     fcr_vowels: tuple[str, str, str] = ("i", "a", "u"),
     trim: str = "quantile",
@@ -195,8 +204,9 @@ def vowel_space(
     tokens : pd.DataFrame
         One row per token: ``speaker``, ``vowel`` (null = unlabelled), ``f1``,
         ``f2`` and, when not None, ``duration`` (s) and ``stressed`` (bool).
-    speaker, vowel, f1, f2, duration, stressed : str
-        Column names; ``duration`` and ``stressed`` may be None.
+    speaker, vowel, f1, f2, duration, stressed, f3 : str
+        Column names; ``duration``, ``stressed`` and ``f3`` may be None (``f3``
+        gives ``dispersion_f3_ratio``).
     corners : sequence of str
         Vowels whose category means span ``polygon_area``.
     fcr_vowels : (i, a, u)
@@ -288,6 +298,9 @@ def vowel_space(
         })  # fmt: skip
     columns = ["n_tokens", "n_labelled", "polygon_area", "fcr", "hull_area", "dispersion"]
     out = pd.DataFrame(rows, columns=[speaker, *columns]).set_index(speaker)
+    if f3 is not None:
+        third = pd.to_numeric(tokens[f3], errors="raise").groupby(tokens[speaker]).median()
+        out["dispersion_f3_ratio"] = out["dispersion"] / third.reindex(out.index)
     out["reduction_index"] = lab.groupby("s")["d_t"].mean()
     out["centralisation"] = t.groupby("s")["cent"].mean()
     if duration is not None:

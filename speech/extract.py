@@ -228,7 +228,7 @@ def _vowel_summary(store: Store, profiles: pd.DataFrame) -> pd.DataFrame | None:
     clean = own[own["qc"].fillna("").eq("") & own[["f1_hz", "f2_hz"]].notna().all(axis=1)]
     if clean.empty:
         return None
-    space = vowel_space(clean.assign(vowel=clean["vowel"].astype(object)))
+    space = vowel_space(clean.assign(vowel=clean["vowel"].astype(object)), f3="f3_hz")
     space = space.rename(columns={c: f"vowel_{c}" for c in space.columns if c != "speaker_id"})
     counts = own.groupby("speaker_id").size().rename("n_vowel_tokens").reset_index()
     return counts.merge(space, on="speaker_id", how="left")

@@ -158,3 +158,26 @@ def test_nan_formants_ignored_and_errors_loud():
     assert "reduction_index_adj" not in vowel_space(_table(pts), duration=None).columns
     with pytest.raises(ValueError, match="trim must be"):
         vowel_space(_table(pts), trim="iqr")
+
+
+def test_dispersion_f3_ratio_tracks_reduction_whatever_the_tract_length():
+    """Label-free: speakers of different vocal-tract length (all formants scaled),
+    reduced by r toward their centroid; the ratio falls with r, size aside."""
+    rng = np.random.default_rng(4)
+    canonical = {"a": (700, 1300), "e": (450, 1850), "i": (280, 2250), "o": (460, 950),
+                 "u": (310, 780)}
+    rows, planted = [], {}
+    for k, r in enumerate(np.linspace(0.0, 0.4, 9)):
+        scale = 1.0 + 0.15 * ((k * 5) % 9) / 8  # tract length unrelated to r
+        centre = np.mean(list(canonical.values()), axis=0) * scale
+        for target in canonical.values():
+            for _ in range(30):
+                f = centre + (1 - r) * (np.array(target) * scale - centre)
+                f = f + rng.normal(0, 15, 2)
+                rows.append({"speaker_id": f"S{k}", "vowel": None, "f1_hz": f[0], "f2_hz": f[1],
+                             "f3_hz": 2500 * scale + rng.normal(0, 40), "duration_s": 0.08})
+        planted[f"S{k}"] = r
+    out = vowel_space(pd.DataFrame(rows), f3="f3_hz").set_index("speaker_id")
+    r = np.corrcoef(out["dispersion_f3_ratio"], pd.Series(planted)[out.index])[0, 1]
+    assert r < -0.95  # and plain dispersion, confounded by size, does worse
+    assert r < np.corrcoef(out["dispersion"], pd.Series(planted)[out.index])[0, 1]
