@@ -28,12 +28,21 @@ class BenchResult:
     opensmile_s: list[float] | None
 
     @property
+    def ours_median_s(self) -> float:
+        return statistics.median(self.ours_s)
+
+    @property
+    def opensmile_median_s(self) -> float | None:
+        return statistics.median(self.opensmile_s) if self.opensmile_s else None
+
+    @property
     def ours_rt(self) -> float:
-        return self.audio_s / statistics.median(self.ours_s)
+        return self.audio_s / self.ours_median_s
 
     @property
     def opensmile_rt(self) -> float | None:
-        return None if not self.opensmile_s else self.audio_s / statistics.median(self.opensmile_s)
+        median = self.opensmile_median_s
+        return None if median is None else self.audio_s / median
 
 
 def synthetic_speech(path: Path, seconds: float = 600.0, *, seed: int = 0) -> Path:

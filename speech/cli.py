@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -417,8 +416,7 @@ def profile(
     import json
 
     from corpora.corpus import Recording
-    from features.rhythm import speaker_timing
-    from models.aggregate import aggregate_speakers
+    from speech.extract import aggregate_segments
     from speech.segmentation import SegmentationConfig, segment_recording
 
     if not audio.is_file():
@@ -435,14 +433,7 @@ def profile(
                          "Cannot profile:")
     segments = segments.assign(speaker_id=segments["speaker_id"].replace(
         {f"INT{k}": f"V{k + 1}" for k in range(1, speakers)}))
-    keys = {"recording_id", "segment_id", "speaker_id", "start_s", "end_s", "duration_s",
-            "kind", "turn_id", "text", "method", "n_nuclei"}
-    features = [c for c in segments.columns
-                if c not in keys and pd.api.types.is_numeric_dtype(segments[c])]
-    table = aggregate_speakers(segments, features=features)
-    timing = speaker_timing(segments, by="speaker_id")
-    table = table.merge(timing[["speaker_id", *(c for c in timing if c not in table)]],
-                        on="speaker_id")
+    table = aggregate_segments(segments)
     if as_json:
         records = json.loads(table.to_json(orient="records"))
         console.print_json(json.dumps({"file": audio.name, "voices": records,
@@ -495,20 +486,14 @@ def bench(
             result = run_bench(audio, repeats=repeats)
     console.print(f"audio: {result.audio_s:.0f} s; medians of {repeats} runs, one core each")
     console.print(f"speech-profile (segmentation, attribution, every feature): "
-                  f"{statistics_median(result.ours_s):.2f} s = {result.ours_rt:.0f}x real time")
+                  f"{result.ours_median_s:.2f} s = {result.ours_rt:.0f}x real time")
     if result.opensmile_s is None:
         console.print("openSMILE not installed: pip install 'speech-profile[bench]' to compare")
         return
-    console.print(f"openSMILE eGeMAPSv02 functionals: {statistics_median(result.opensmile_s):.2f}"
+    console.print(f"openSMILE eGeMAPSv02 functionals: {result.opensmile_median_s:.2f}"
                   f" s = {result.opensmile_rt:.0f}x real time")
     console.print(f"ratio (speech-profile speed / openSMILE speed): "
                   f"{result.ours_rt / result.opensmile_rt:.2f}")
-
-
-def statistics_median(values: list[float]) -> float:
-    import statistics
-
-    return statistics.median(values)
 
 
 def main() -> None:

@@ -195,6 +195,23 @@ def _genders(recording: Recording, gender_of: dict) -> dict[str, str]:
     return {recording.speaker_id: gender} if isinstance(gender, str) else {}
 
 
+def aggregate_segments(segments: pd.DataFrame,
+                       profiles: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per voice: the duration-weighted mean of every numeric segment feature with
+    its counts (models.aggregate), then timing (speech rate, pauses) per speaker.
+    With ``profiles``, one row per profiled speaker, profile columns first."""
+    features = [
+        c for c in segments.columns
+        if c not in NOT_AGGREGATED and pd.api.types.is_numeric_dtype(segments[c])
+    ]  # fmt: skip
+    table = aggregate_speakers(segments, features=features, profiles=profiles)
+    if len(segments):
+        timing = speaker_timing(segments, by="speaker_id")
+        timing = timing[["speaker_id", *(c for c in timing.columns if c not in table)]]
+        table = table.merge(timing, on="speaker_id", how="left")
+    return table
+
+
 def speakers_table(store: Store, corpus: Corpus) -> pd.DataFrame:
     """One row per consented speaker: profile, timing, and the duration-weighted
     mean of every segment feature over the speaker's own segments (interviewers
@@ -204,15 +221,7 @@ def speakers_table(store: Store, corpus: Corpus) -> pd.DataFrame:
     if segments.empty:
         return profiles.assign(n_segments=0, speech_s=0.0)
     own = segments[segments["speaker_id"].isin(set(profiles["speaker_id"]))]
-    features = [
-        c for c in own.columns
-        if c not in NOT_AGGREGATED and pd.api.types.is_numeric_dtype(own[c])
-    ]  # fmt: skip
-    table = aggregate_speakers(own, features=features, profiles=profiles)
-    if len(own):
-        timing = speaker_timing(own, by="speaker_id")
-        timing = timing[["speaker_id", *(c for c in timing.columns if c not in table)]]
-        table = table.merge(timing, on="speaker_id", how="left")
+    table = aggregate_segments(own, profiles=profiles)
     for extra in (_vowel_summary(store, profiles), _sibilant_summary(store, profiles)):
         if extra is not None:
             table = table.merge(extra, on="speaker_id", how="left")

@@ -56,7 +56,7 @@ from features.tracks import (
 )
 from features.voice import MEASURES as VOICE_MEASURES
 from features.voice import voice_quality
-from speech.tokens import TOKEN_COLUMNS, aligned_tokens, nucleus_tokens
+from speech.tokens import TOKEN_COLUMNS, aligned_tokens, assign_to_segments, nucleus_tokens
 
 SEGMENT_COLUMNS: tuple[str, ...] = (
     "recording_id", "segment_id", "speaker_id", "start_s", "end_s", "duration_s", "kind",
@@ -339,6 +339,10 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
     if transcript is not None:
         method = "transcript"
         voices, labels, confidence = _labels_from_transcript(transcript, active, hop, notes)
+        # From here on the transcript names its voices as they are written out.
+        names = sorted(set(transcript["speaker"]) - {""})
+        transcript = transcript.assign(
+            speaker=transcript["speaker"].map(dict(zip(names, voices, strict=True))))
     elif multi and forced in ("auto", "channel"):
         method = "channel"
         voices, labels, confidence = _labels_from_channels(
@@ -365,9 +369,9 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
         starts, ends = segments["start_s"].to_numpy(), segments["end_s"].to_numpy()
         segments["n_nuclei"] = np.searchsorted(nuclei, ends) - np.searchsorted(nuclei, starts)
         if transcript is not None:
-            segments["text"] = _texts(transcript, segments, voices)
+            segments["text"] = _texts(transcript, segments)
     stage.name = "tokens"
-    tokens = _tokens(transcript, voices, segments, nuclei, config)
+    tokens = _tokens(transcript, segments, nuclei, config)
     stage.name = "pitch"
     f0, quality = _pass_two(recording, config, whole, f0, labels, segments, voices, tokens,
                             genders, measured)
@@ -381,35 +385,20 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
         stage.name = "features"
         segments = _add_features(segments, f0, intensity, tracks.get("spectral", axis=1),
                                  quality, config)
-        segments = _add_intervals(segments, transcript, voices, config)
+        segments = _add_intervals(segments, transcript, config)
     out.update(method=method, warnings="; ".join(notes))
     return segments, out, {"f0_hz": f0, "intensity_db": intensity, "voice": labels}
 
 
-def _add_intervals(segments: pd.DataFrame, transcript: pd.DataFrame | None, voices: list[str],
+def _add_intervals(segments: pd.DataFrame, transcript: pd.DataFrame | None,
                    config: SegmentationConfig) -> pd.DataFrame:
     """Vocalic/consonantal interval metrics from the transcript's phones (each phone
     to the segment of its voice that holds its midpoint); NaN without phones."""
     columns = list(INTERVAL_COLUMNS)
-    phones = None
-    if transcript is not None:
-        names = sorted(set(transcript["speaker"]) - {""})
-        by_name = dict(zip(names, voices, strict=False))
-        phones = transcript[transcript["level"] == "phones"].assign(
-            speaker=lambda d: d["speaker"].map(by_name))
-    if phones is None or phones.empty:
+    if transcript is None or not (transcript["level"] == "phones").any():
         return segments.assign(**{c: np.nan for c in columns})
-    parts = []
-    for voice, group in segments.groupby("speaker_id", sort=False):
-        mine = phones[phones["speaker"] == voice]
-        mid = ((mine["start_s"] + mine["end_s"]) / 2).to_numpy()
-        starts, ends = group["start_s"].to_numpy(), group["end_s"].to_numpy()
-        order = np.argsort(starts)
-        slot = np.searchsorted(starts[order], mid, side="right") - 1
-        ok = slot >= 0
-        ok[ok] &= mid[ok] <= ends[order][slot[ok]]
-        parts.append(mine[ok].assign(segment_id=group["segment_id"].to_numpy()[order][slot[ok]]))
-    assigned = pd.concat(parts) if parts else phones.iloc[:0].assign(segment_id="")
+    phones = transcript[transcript["level"] == "phones"].rename(columns={"speaker": "speaker_id"})
+    assigned = assign_to_segments(phones, segments)
     metrics = interval_metrics(assigned, vowels=set(config.vowels)).set_index("segment_id")
     return segments.merge(metrics[columns], left_on="segment_id", right_index=True, how="left")
 
@@ -441,16 +430,14 @@ def _add_features(segments: pd.DataFrame, f0: np.ndarray, intensity: np.ndarray,
     return pd.concat([segments, pd.DataFrame(columns, index=segments.index)], axis=1)
 
 
-def _tokens(transcript: pd.DataFrame | None, voices: list[str], segments: pd.DataFrame,
-            nuclei: np.ndarray, config: SegmentationConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _tokens(transcript: pd.DataFrame | None, segments: pd.DataFrame, nuclei: np.ndarray,
+            config: SegmentationConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Vowel and /s/ tokens: aligned phones when the transcript has them, else
     unlabelled vowel tokens at the syllable nuclei (and no /s/ tokens)."""
     if not config.features or not len(segments):
         return pd.DataFrame(columns=TOKEN_COLUMNS), pd.DataFrame(columns=TOKEN_COLUMNS)
     if transcript is not None and (transcript["level"] == "phones").any():
-        names = sorted(set(transcript["speaker"]) - {""})
-        return aligned_tokens(transcript, dict(zip(names, voices, strict=False)), segments,
-                              config.vowels)
+        return aligned_tokens(transcript, segments, config.vowels)
     return nucleus_tokens(nuclei, segments), pd.DataFrame(columns=TOKEN_COLUMNS)
 
 
@@ -526,6 +513,7 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
     if not len(segments):
         return f0, quality
     pad_s = 0.5
+    duration_s = recording.info().duration_s if whole is None else None
     for chunk in _chunks(segments, config.block_s):
         part = segments.iloc[chunk]
         first_frame = max(0, int((part["start_s"].min() - pad_s) / hop))
@@ -535,7 +523,7 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
         else:
             end_s = part["end_s"].max() + pad_s
             raw, _ = load_audio(recording.path, sr=sr, offset_s=offset_s,
-                                duration_s=min(end_s, recording.info().duration_s) - offset_s,
+                                duration_s=min(end_s, duration_s) - offset_s,
                                 mono=False)
             raw = np.atleast_2d(raw)
             audio = _live_mix(raw - raw.mean(axis=1, keepdims=True))
@@ -742,13 +730,11 @@ def _segments_from_labels(labels: np.ndarray, confidence: np.ndarray, voices: li
     }, columns=SEGMENT_COLUMNS)  # fmt: skip
 
 
-def _texts(transcript: pd.DataFrame, segments: pd.DataFrame, voices: list[str]) -> list:
+def _texts(transcript: pd.DataFrame, segments: pd.DataFrame) -> list:
     """The transcript's words (or turn text) of each segment's voice inside it."""
-    names = sorted(set(transcript["speaker"]) - {""})
-    by_voice = dict(zip(voices, names, strict=False))
     texts: list[str | None] = [None] * len(segments)
     for voice, group in segments.groupby("speaker_id", sort=False):
-        rows = transcript[transcript["speaker"] == by_voice.get(voice, voice)]
+        rows = transcript[transcript["speaker"] == voice]
         for level in ("words", "turns"):
             part = rows[rows["level"] == level]
             if len(part):

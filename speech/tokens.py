@@ -27,8 +27,10 @@ def base_label(label: str) -> str:
     return stripped.strip(_MARKS)
 
 
-def _assign(phones: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
-    """Each phone to the segment of its voice that holds its midpoint (else dropped)."""
+def assign_to_segments(phones: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
+    """Each phone (``speaker_id``, ``start_s``, ``end_s``) to the segment of its voice
+    that holds its midpoint, as a ``segment_id`` column; phones in no segment are
+    dropped."""
     parts = []
     for voice, group in segments.groupby("speaker_id", sort=False):
         mine = phones[phones["speaker_id"] == voice]
@@ -47,10 +49,10 @@ def _assign(phones: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def aligned_tokens(transcript: pd.DataFrame, voices_by_name: dict[str, str],
-                   segments: pd.DataFrame, vowels: tuple[str, ...],
+def aligned_tokens(transcript: pd.DataFrame, segments: pd.DataFrame, vowels: tuple[str, ...],
                    sibilant: str = "s") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Vowel and /s/ tokens from a transcript's phones tiers.
+    """Vowel and /s/ tokens from a transcript's phones tiers (its ``speaker`` column
+    holding the voices as the segments name them).
 
     Returns
     -------
@@ -64,14 +66,14 @@ def aligned_tokens(transcript: pd.DataFrame, voices_by_name: dict[str, str],
     if phones.empty:
         empty = pd.DataFrame(columns=TOKEN_COLUMNS)
         return empty, empty
-    phones["speaker_id"] = phones["speaker"].map(voices_by_name)
+    phones["speaker_id"] = phones["speaker"]
     phones["base"] = phones["label"].map(base_label)
     phones = phones.sort_values(["speaker_id", "start_s"]).reset_index(drop=True)
     same_voice = phones["speaker_id"].eq(phones["speaker_id"].shift(-1))
     touching = (phones["start_s"].shift(-1) - phones["end_s"]).abs() < 1e-3
     next_is_vowel = phones["base"].shift(-1).isin(vowels) & same_voice & touching
     phones["position"] = np.where(next_is_vowel, "onset", "coda")
-    phones = _assign(phones, segments)
+    phones = assign_to_segments(phones, segments)
     vowel_rows = phones[phones["base"].isin(vowels)].assign(phone=lambda d: d["base"])
     s_rows = phones[phones["base"] == sibilant].assign(phone=sibilant)
     return (vowel_rows[list(TOKEN_COLUMNS)].reset_index(drop=True),
