@@ -20,6 +20,7 @@ Every segment records its ``method`` and a ``confidence`` in [0, 1].
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -111,6 +112,15 @@ class SegmentationConfig:
         ``auto`` takes the best source available (transcript, then channel map,
         then clustering); the others force one method, e.g. ``cluster`` to check
         clustering against transcripts a corpus has.
+    keep_text : bool
+        Keep the transcript's words in the outputs (segment ``text``, token
+        ``word``). Off by default: interviews with vulnerable workers name people
+        and places, so the store carries only ``word_id``, a keyed hash that
+        identifies a word across tokens (for by-word random effects) without
+        spelling it.
+    text_key : str
+        Key of that hash (the store's own, see :mod:`speech.store`); not secret
+        from whoever holds the store, so ``word_id`` is a pseudonym, not encryption.
     """
 
     sample_rate: int = 16000
@@ -126,6 +136,8 @@ class SegmentationConfig:
     context_s: float = 1.0
     features: bool = True
     vowels: tuple[str, ...] = ("a", "e", "i", "o", "u")
+    keep_text: bool = False
+    text_key: str = ""
 
     def __post_init__(self) -> None:
         if self.attribution not in ATTRIBUTION_METHODS:
@@ -378,6 +390,10 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
     for table in ("vowels", "sibilants"):
         if table in measured:
             measured[table].insert(0, "recording_id", recording.recording_id)
+            measured[table] = _word_ids(measured[table], config)
+    if not config.keep_text:
+        segments["text"] = pd.Series([None] * len(segments), dtype="string",
+                                     index=segments.index)
     if "vowels" in measured and len(measured["vowels"]):
         v = measured["vowels"]
         v["f0_hz"] = _token_medians(f0, v["start_s"].to_numpy(), v["end_s"].to_numpy(), hop)
@@ -439,6 +455,25 @@ def _tokens(transcript: pd.DataFrame | None, segments: pd.DataFrame, nuclei: np.
     if transcript is not None and (transcript["level"] == "phones").any():
         return aligned_tokens(transcript, segments, config.vowels)
     return nucleus_tokens(nuclei, segments), pd.DataFrame(columns=TOKEN_COLUMNS)
+
+
+def word_id(words: pd.Series, key: str) -> pd.Series:
+    """Keyed BLAKE2b hash (16 hex digits) of each word: equal words, equal ids; null
+    stays null."""
+    secret = key.encode()[:64]
+    unique = {w: hashlib.blake2b(w.encode(), key=secret, digest_size=8).hexdigest()
+              for w in words.dropna().unique()}
+    return words.map(unique).astype("string")
+
+
+def _word_ids(tokens: pd.DataFrame, config: SegmentationConfig) -> pd.DataFrame:
+    """``word`` -> ``word_id`` (and ``word`` itself only with ``keep_text``)."""
+    if "word" not in tokens:
+        return tokens
+    words = tokens["word"].astype("string")
+    position = tokens.columns.get_loc("word")
+    tokens.insert(position, "word_id", word_id(words, config.text_key))
+    return tokens if config.keep_text else tokens.drop(columns="word")
 
 
 def _token_medians(track: np.ndarray, start_s: np.ndarray, end_s: np.ndarray,

@@ -13,7 +13,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-TOKEN_COLUMNS = ("segment_id", "speaker_id", "start_s", "end_s", "phone", "position")
+TOKEN_COLUMNS = ("segment_id", "speaker_id", "start_s", "end_s", "phone", "position", "word")
 #: Half-width (s) of an unlabelled vowel token around a syllable nucleus.
 NUCLEUS_HALF_S = 0.04
 _MARKS = "0123456789ˈˌːˑ'\"`"
@@ -60,7 +60,9 @@ def aligned_tokens(transcript: pd.DataFrame, segments: pd.DataFrame, vowels: tup
         :data:`TOKEN_COLUMNS`; ``phone`` is the inventory vowel (or "s"),
         ``position`` is ``"coda"`` for an /s/ not followed, within its word and
         without a pause, by a vowel (Spanish resyllabifies a word-final /s/
-        before a vowel into an onset: *los amigos* [lo.sa.mi.gos]), else ``"onset"``.
+        before a vowel into an onset: *los amigos* [lo.sa.mi.gos]), else ``"onset"``;
+        ``word`` is the (lower-case) label of the words-tier interval of the same
+        voice that holds the phone's midpoint, null without a words tier.
     """
     phones = transcript[transcript["level"] == "phones"].copy()
     if phones.empty:
@@ -73,11 +75,30 @@ def aligned_tokens(transcript: pd.DataFrame, segments: pd.DataFrame, vowels: tup
     touching = (phones["start_s"].shift(-1) - phones["end_s"]).abs() < 1e-3
     next_is_vowel = phones["base"].shift(-1).isin(vowels) & same_voice & touching
     phones["position"] = np.where(next_is_vowel, "onset", "coda")
+    phones["word"] = _words_at(transcript, phones)
     phones = assign_to_segments(phones, segments)
     vowel_rows = phones[phones["base"].isin(vowels)].assign(phone=lambda d: d["base"])
     s_rows = phones[phones["base"] == sibilant].assign(phone=sibilant)
     return (vowel_rows[list(TOKEN_COLUMNS)].reset_index(drop=True),
             s_rows[list(TOKEN_COLUMNS)].reset_index(drop=True))
+
+
+def _words_at(transcript: pd.DataFrame, phones: pd.DataFrame) -> pd.Series:
+    """For each phone, the lower-case word of its voice whose interval holds its midpoint."""
+    words = transcript[(transcript["level"] == "words")
+                       & transcript["label"].astype("string").str.strip().ne("")]
+    found = pd.Series(pd.NA, index=phones.index, dtype="string")
+    for voice, mine in phones.groupby("speaker_id", sort=False):
+        theirs = words[words["speaker"] == voice].sort_values("start_s")
+        if theirs.empty:
+            continue
+        mid = ((mine["start_s"] + mine["end_s"]) / 2).to_numpy()
+        slot = np.searchsorted(theirs["start_s"].to_numpy(), mid, side="right") - 1
+        ok = slot >= 0
+        ok[ok] &= mid[ok] <= theirs["end_s"].to_numpy()[slot[ok]]
+        labels = theirs["label"].astype("string").str.strip().str.lower().to_numpy()
+        found.loc[mine.index[ok]] = labels[slot[ok]]
+    return found
 
 
 def nucleus_tokens(nuclei_s: np.ndarray, segments: pd.DataFrame) -> pd.DataFrame:
@@ -99,4 +120,5 @@ def nucleus_tokens(nuclei_s: np.ndarray, segments: pd.DataFrame) -> pd.DataFrame
         "end_s": np.minimum(t + NUCLEUS_HALF_S, segments["end_s"].to_numpy()[k]),
         "phone": pd.Series([None] * int(ok.sum()), dtype="string"),
         "position": None,
+        "word": pd.Series([None] * int(ok.sum()), dtype="string"),
     })  # fmt: skip

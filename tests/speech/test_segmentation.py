@@ -28,7 +28,7 @@ def interview(corpus):
 
 def test_transcript_attribution_follows_the_speaker_tiers(corpus, truth):
     rec = interview(corpus)
-    result = segment_recording(rec, SegmentationConfig())
+    result = segment_recording(rec, SegmentationConfig(keep_text=True))
     seg = result.segments
     # every column is documented in the registry, in the registry's order
     assert list(seg.columns) == [s.name for s in REGISTRY if s.level == "segment"]
@@ -45,6 +45,24 @@ def test_transcript_attribution_follows_the_speaker_tiers(corpus, truth):
         assert np.abs(same["start_s"] - row.start_s).min() < 0.05
     assert seg["text"].notna().all() and (seg["confidence"] > 0.8).all()
     assert (seg["turn_id"].diff().fillna(0) >= 0).all()
+
+
+def test_transcript_text_stays_out_of_the_outputs_unless_kept(corpus):
+    rec = interview(corpus)
+    hidden = segment_recording(rec, SegmentationConfig(text_key="k1"))
+    kept = segment_recording(rec, SegmentationConfig(text_key="k1", keep_text=True))
+    assert hidden.segments["text"].isna().all()
+    assert kept.segments["text"].notna().all()
+    for table in ("vowels", "sibilants"):
+        plain, full = getattr(hidden, table), getattr(kept, table)
+        assert "word" not in plain and "word" in full
+        assert plain["word_id"].notna().all() and plain["word_id"].str.len().eq(16).all()
+        # one id per word, one word per id: a pseudonym usable as a random factor
+        pairs = full[["word", "word_id"]].drop_duplicates()
+        assert pairs["word"].is_unique and pairs["word_id"].is_unique
+        assert not set(plain["word_id"]) & set(full["word"])
+    rekeyed = segment_recording(rec, SegmentationConfig(text_key="k2")).vowels
+    assert not set(rekeyed["word_id"]) & set(hidden.vowels["word_id"])
 
 
 def test_cluster_attribution_names_the_interviewee(corpus, truth):
