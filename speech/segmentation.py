@@ -112,6 +112,11 @@ class SegmentationConfig:
         ``auto`` takes the best source available (transcript, then channel map,
         then clustering); the others force one method, e.g. ``cluster`` to check
         clustering against transcripts a corpus has.
+    token_voices : {"profiled", "all"}
+        Whose vowel and /s/ tokens are measured: the profiled speakers' (the
+        recording's speaker and any voice with a known gender) or every voice's,
+        interviewers' included. Interviewers are never modelled, and formant
+        analysis is the costliest stage, so "profiled" is the default.
     keep_text : bool
         Keep the transcript's words in the outputs (segment ``text``, token
         ``word``). Off by default: interviews with vulnerable workers name people
@@ -136,6 +141,7 @@ class SegmentationConfig:
     context_s: float = 1.0
     features: bool = True
     vowels: tuple[str, ...] = ("a", "e", "i", "o", "u")
+    token_voices: str = "profiled"
     keep_text: bool = False
     text_key: str = ""
 
@@ -143,6 +149,9 @@ class SegmentationConfig:
         if self.attribution not in ATTRIBUTION_METHODS:
             raise ValueError(f"unknown attribution {self.attribution!r}; use one of "
                              f"{', '.join(ATTRIBUTION_METHODS)}")
+        if self.token_voices not in ("profiled", "all"):
+            raise ValueError(f"unknown token_voices {self.token_voices!r}; use 'profiled' or "
+                             "'all'")
         if self.vad not in ("energy", "silero"):
             raise ValueError(f"unknown vad back end {self.vad!r}; use 'energy' or 'silero'")
         for name in ("sample_rate", "hop_s", "min_pause_s", "utterance_pause_s"):
@@ -582,6 +591,9 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
                                          f0_ceiling_hz=ceiling)
                 for name, values in measures.items():
                     quality[name][chunk[rows]] = values
+                if not (config.token_voices == "all" or voice == recording.speaker_id
+                        or voice in genders):
+                    continue
                 ids = set(part["segment_id"].iloc[rows])
                 vowel_tokens, s_tokens = (t[t["segment_id"].isin(ids)] for t in tokens)
                 _measure_tokens(audio, sr, offset_s, vowel_tokens, s_tokens, genders.get(voice),

@@ -65,6 +65,20 @@ def test_transcript_text_stays_out_of_the_outputs_unless_kept(corpus):
     assert not set(rekeyed["word_id"]) & set(hidden.vowels["word_id"])
 
 
+def test_only_profiled_voices_have_their_tokens_measured_by_default(corpus):
+    rec = interview(corpus)
+    profiled = segment_recording(rec, SegmentationConfig())
+    everyone = segment_recording(rec, SegmentationConfig(token_voices="all"))
+    assert set(profiled.vowels["speaker_id"]) == {rec.speaker_id}
+    assert set(profiled.sibilants["speaker_id"]) == {rec.speaker_id}
+    assert set(everyone.vowels["speaker_id"]) == {rec.speaker_id, "INT1"}
+    # the interviewee's tokens are the same either way
+    mine = everyone.vowels[everyone.vowels["speaker_id"] == rec.speaker_id]
+    np.testing.assert_allclose(mine["f1_hz"].to_numpy(), profiled.vowels["f1_hz"].to_numpy())
+    # the segments (and their features) still cover every voice
+    assert set(profiled.segments["speaker_id"]) == {rec.speaker_id, "INT1"}
+
+
 def test_cluster_attribution_names_the_interviewee(corpus, truth):
     rec = interview(corpus)
     seg = segment_recording(rec, SegmentationConfig(attribution="cluster")).segments
