@@ -307,13 +307,41 @@ def _ffmpeg_chunks(info: AudioInfo, start: int, stop: int | None) -> Iterator[np
 def _native_chunks(
     info: AudioInfo, start: int, stop: int | None, block: int
 ) -> Iterator[np.ndarray]:
-    """(channels, n) float32 chunks at the native rate covering frames [start, stop)."""
+    """(channels, n) float32 chunks at the native rate covering frames [start, stop).
+
+    Raises :class:`CorpusError` at the first NaN or infinite sample (see :func:`_finite`).
+    """
     if _backend(Path(info.path)) == "soundfile":
         end = info.num_frames if stop is None else min(stop, info.num_frames)
-        return _soundfile_chunks(info, start, end, block)
+        return _finite(_soundfile_chunks(info, start, end, block), info, start)
     if stop is None and info.frames_exact:
         stop = info.num_frames  # trim the decoder's padding of the last AAC frame
-    return _rechunk(_ffmpeg_chunks(info, start, stop), block)
+    return _finite(_rechunk(_ffmpeg_chunks(info, start, stop), block), info, start)
+
+
+def _finite(chunks: Iterator[np.ndarray], info: AudioInfo, start: int) -> Iterator[np.ndarray]:
+    """Pass chunks through, refusing the first NaN or infinite sample.
+
+    Only floating-point files can hold them (a damaged float WAV, a buggy export). They
+    are refused, not repaired: clipping would turn +Inf into full-scale samples and
+    NaN would spread through every filter, silently. The message names the time of the
+    first bad sample so that the file can be inspected (or cut) there.
+    """
+    pos = start
+    for x in chunks:
+        if not np.isfinite(x).all():
+            bad = ~np.isfinite(x)
+            i = int(np.flatnonzero(bad.any(axis=0))[0])
+            channel = int(np.flatnonzero(bad[:, i])[0])
+            frame = pos + i
+            raise CorpusError.single(
+                info.path,
+                f"non-finite sample at {frame / info.sample_rate:.3f} s (frame {frame}, "
+                f"channel {channel}): the audio holds NaN or infinite values",
+                value=str(x[channel, i]),
+            )
+        pos += x.shape[-1]
+        yield x
 
 
 def _check_channels(info: AudioInfo, channels: Sequence[int] | None) -> list[int] | None:
@@ -411,7 +439,7 @@ def load_audio(
     CorpusError
         Missing, empty, corrupt or truncated file; unsupported extension; no audio
         stream; negative offset or duration; offset past the end; channel index out
-        of range.
+        of range; a NaN or infinite sample in the span (naming its time).
     """
     _check_rate(sr)
     info = audio_info(path)
@@ -527,20 +555,17 @@ def verify_audio(path: str | Path, *, block_s: float = 60.0) -> AudioInfo:
     Raises
     ------
     CorpusError
-        Anything :func:`audio_info` raises, a decoding error, no decodable audio, or a
-        decoded length that falls short of the header's (a truncated file).
+        Anything :func:`audio_info` raises, a decoding error, no decodable audio, a NaN
+        or infinite sample (naming its time), or a decoded length that falls short of
+        the header's (a truncated file).
     """
     info = audio_info(path)
     block = max(1, round(block_s * info.sample_rate))
     n = 0
-    non_finite = False
-    for x in _native_chunks(info, 0, None, block):
+    for x in _native_chunks(info, 0, None, block):  # raises at a NaN or infinite sample
         n += x.shape[-1]
-        non_finite = non_finite or not bool(np.isfinite(x).all())
     if n == 0:
         raise CorpusError.single(str(path), "no audio could be decoded")
-    if non_finite:
-        raise CorpusError.single(str(path), "decoded audio contains NaN or infinite samples")
     sr = info.sample_rate
     tolerance = 0 if info.frames_exact else round(_ESTIMATE_TOLERANCE_S * sr)
     if n < info.num_frames - tolerance:

@@ -16,6 +16,7 @@ request, with an offset and a duration, like lhotse's ``Recording``.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ import pandas as pd
 from corpora.audio import SUPPORTED_EXTENSIONS, AudioInfo, audio_info, load_audio
 from corpora.problems import CorpusError, Problem
 from corpora.profiles import read_speakers
+from corpora.textfile import read_csv_cells
 from corpora.transcripts import TRANSCRIPT_EXTENSIONS
 
 RecordingKind = Literal["interview", "utterance"]
@@ -292,7 +294,9 @@ def scan_corpus(root: str | Path) -> tuple[Corpus, list[Problem]]:
         )
     except CorpusError as e:
         problems.extend(e.problems)
-    known = set(speakers["speaker_id"])
+        known = None  # unknown, not empty: do not blame every recording for it
+    else:
+        known = set(speakers["speaker_id"])
 
     if (root / "recordings.csv").is_file():
         recordings, found = _recordings_from_csv(root, known)
@@ -304,14 +308,15 @@ def scan_corpus(root: str | Path) -> tuple[Corpus, list[Problem]]:
     return corpus, problems
 
 
-def _recordings_from_csv(root: Path, known: set[str]) -> tuple[dict[str, Recording], list[Problem]]:
+def _recordings_from_csv(
+    root: Path, known: set[str] | None
+) -> tuple[dict[str, Recording], list[Problem]]:
     name = "recordings.csv"
     problems: list[Problem] = []
     try:
-        table = pd.read_csv(root / name, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
-        return {}, [Problem(name, f"not a readable CSV file: {e}")]
-    table = table.rename(columns=lambda c: str(c).strip())
+        table = read_csv_cells(root / name, name)
+    except CorpusError as e:
+        return {}, e.problems
     missing = [c for c in ("recording_id", "path", "speaker_id") if c not in table.columns]
     if missing:
         return {}, [Problem(name, f"missing required columns {missing} (have {list(table)})")]
@@ -334,22 +339,26 @@ def _recordings_from_csv(root: Path, known: set[str]) -> tuple[dict[str, Recordi
             first_line[rid] = line
             usable = True
         speaker = row["speaker_id"].strip()
-        if speaker not in known:
+        if known is not None and speaker not in known:
             report("speaker is not in speakers.csv", "speaker_id", speaker)
         kind = (row.get("kind") or "utterance").strip().lower()
         if kind not in RECORDING_KINDS:
             report(f"unknown kind; use one of {', '.join(RECORDING_KINDS)}", "kind", kind)
         rel = row["path"].strip()
         path = (root / rel).resolve()
+        outside = _outside(root, root / rel) if rel else None
         if not rel:
             report("empty path", "path")
+        elif outside:
+            report(outside, "path", rel)
         elif path.suffix.lower() not in SUPPORTED_EXTENSIONS:
             report(f"unsupported audio format; supported: {' '.join(SUPPORTED_EXTENSIONS)}", "path",
                    rel)
         elif not path.is_file():
             report("audio file not found", "path", rel)
-        # A row with other problems is still worth checking if its audio is there.
-        usable = usable and bool(rel) and path.is_file()
+        # A row with other problems is still worth checking if its audio is there, but
+        # a file outside the corpus is never opened (it may be anyone's data).
+        usable = usable and bool(rel) and not outside and path.is_file()
         n_text = (row.get("n_speakers") or "").strip()
         n_speakers = DEFAULT_N_SPEAKERS.get(kind, 1)
         if n_text:
@@ -374,7 +383,7 @@ def _recordings_from_csv(root: Path, known: set[str]) -> tuple[dict[str, Recordi
 
 
 def _recordings_from_audio_dir(
-    root: Path, known: set[str]
+    root: Path, known: set[str] | None
 ) -> tuple[dict[str, Recording], list[Problem]]:
     """Without recordings.csv: audio/<speaker_id>/<file> is one utterance."""
     problems: list[Problem] = []
@@ -382,8 +391,16 @@ def _recordings_from_audio_dir(
     if not audio.is_dir():
         return {}, [Problem("audio", "no recordings.csv and no audio/ directory: nothing to read")]
     recordings: dict[str, Recording] = {}
-    for path in sorted(p for p in audio.rglob("*") if p.is_file() and not p.name.startswith(".")):
+    # rglob does not descend into linked directories; a link leading out is reported,
+    # not silently skipped, and a linked file is only read when it stays inside.
+    entries = sorted(p for p in audio.rglob("*") if not p.name.startswith("."))
+    for path in entries:
         rel = path.relative_to(root).as_posix()
+        if path.is_symlink() and (outside := _outside(root, path)):
+            problems.append(Problem(rel, outside))
+            continue
+        if not path.is_file():
+            continue
         parts = path.relative_to(audio).parts
         if len(parts) != 2:
             problems.append(Problem(rel, "without recordings.csv, audio files must sit in "
@@ -394,7 +411,7 @@ def _recordings_from_audio_dir(
                                     f"{' '.join(SUPPORTED_EXTENSIONS)}"))
             continue
         speaker = parts[0]
-        if speaker not in known:
+        if known is not None and speaker not in known:
             problems.append(Problem(rel, "folder names a speaker not in speakers.csv",
                                     value=speaker))
         rid = path.stem
@@ -416,7 +433,9 @@ def _attach_transcripts(root: Path, recordings: dict[str, Recording]) -> list[Pr
     found: dict[str, Path] = {}
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
         rel = path.relative_to(root).as_posix()
-        if path.suffix.lower() not in {e.lower() for e in TRANSCRIPT_EXTENSIONS}:
+        if outside := _outside(root, path):
+            problems.append(Problem(rel, outside))
+        elif path.suffix.lower() not in {e.lower() for e in TRANSCRIPT_EXTENSIONS}:
             problems.append(Problem(rel, "not a transcript format; supported: "
                                     f"{' '.join(TRANSCRIPT_EXTENSIONS)}"))
         elif path.stem in found:
@@ -432,3 +451,22 @@ def _attach_transcripts(root: Path, recordings: dict[str, Recording]) -> list[Pr
         recordings[rid] = Recording(old.recording_id, old.path, old.kind, old.speaker_id,
                                     old.n_speakers, old.channels, path)
     return problems
+
+
+def _outside(root: Path, path: Path) -> str | None:
+    """Why ``path`` leads outside the corpus ``root`` (resolved), or None if it stays in.
+
+    A path with ``..`` or an absolute path that leaves the corpus, and a symbolic link
+    (to a file, or a directory on the way) whose target lies outside, are refused: a
+    corpus is a self-contained directory, and a row of recordings.csv must not make the
+    pipeline read, fingerprint or analyse someone else's files (``../../etc/passwd``).
+    """
+    lexical = Path(os.path.normpath(root / path))
+    if not lexical.is_relative_to(root):
+        return ("path leads outside the corpus directory; audio must lie inside it "
+                "(give the path relative to the corpus root)")
+    target = lexical.resolve()
+    if not target.is_relative_to(root):
+        return (f"symbolic link leading outside the corpus (to {target}); copy the file "
+                "into the corpus instead")
+    return None

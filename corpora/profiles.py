@@ -23,6 +23,7 @@ import pandas as pd
 import pycountry
 
 from corpora.problems import CorpusError, Problem
+from corpora.textfile import read_csv_cells
 
 #: Ordered education levels, lowest first (the reference survey's highest degree).
 EDUCATION_LEVELS: tuple[str, ...] = ("secondary", "short_higher", "bachelor", "master_phd")
@@ -109,7 +110,8 @@ def read_speakers(
     Parameters
     ----------
     path : str or Path
-        The CSV file (UTF-8, header row, comma-separated).
+        The CSV file (UTF-8 with or without a byte-order mark, LF or CRLF line
+        endings, header row, comma-separated).
     name : str, optional
         How to name the file in problems (default: ``path`` as given), e.g.
         ``"speakers.csv"`` relative to the corpus root.
@@ -141,10 +143,8 @@ def read_speakers(
     label = name if name is not None else str(path)
     if not path.is_file():
         raise CorpusError.single(label, "speakers.csv is required and was not found")
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
-        raise CorpusError.single(label, f"not a readable CSV file: {e}") from e
+    # UTF-8 (a byte-order mark is fine), LF or CRLF; anything else names its line.
+    raw = read_csv_cells(path, label)
     return validate_speakers(raw, name=label, income_bands=income_bands)
 
 
@@ -172,8 +172,10 @@ def validate_speakers(
         report(None, None, f"missing required column 'speaker_id' (columns: {columns})")
         raise CorpusError(problems)
     dupes = [c for c in set(columns) if columns.count(c) > 1]
-    for c in dupes:
+    for c in sorted(dupes):
         report(None, c, "column appears more than once")
+    if dupes:  # which of the two holds the answer is unknowable: stop here
+        raise CorpusError(problems)
 
     _check_privacy(raw, report)
 

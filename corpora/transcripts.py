@@ -36,11 +36,12 @@ from pathlib import Path
 import pandas as pd
 import webvtt
 from praatio import textgrid
-from praatio.data_classes.interval_tier import IntervalTier
+from praatio.utilities import textgrid_io
 from pympi.Elan import Eaf
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
 from corpora.problems import CorpusError, Problem
+from corpora.textfile import decode_text, read_csv_cells
 
 __all__ = [
     "CSV_COLUMNS",
@@ -239,19 +240,31 @@ def read_textgrid(path: str | Path, *, speakers: Mapping[str, str] | None = None
         problems name the tier.
     """
     _check_exists(path)
+    # Decoded as Praat does: UTF-16 or UTF-8 by byte-order mark, else UTF-8, else
+    # Latin-1 (old Praat versions wrote Latin-1; newer ones write UTF-16 when a label
+    # is not ASCII). praatio alone would refuse the Latin-1 files Praat opens.
+    text = decode_text(Path(path).read_bytes(), str(path), latin1_fallback=True)
     try:
-        tg = textgrid.openTextgrid(str(path), includeEmptyIntervals=False)
+        tiers = textgrid_io.parseTextgridStr(text, includeEmptyIntervals=False)["tiers"]
     except Exception as e:  # praatio raises anything from IndexError to ParsingError
         raise _unparsable(path, "TextGrid", e) from e
     records: Records = []
-    for tier in tg.tiers:
-        if not isinstance(tier, IntervalTier):
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for tier in tiers:
+        if tier["class"] != textgrid.INTERVAL_TIER:
             continue
-        speaker, level = _tier_speaker_level(tier.name)
+        name = str(tier["name"])
+        if name in seen:  # whose intervals would be whose is ambiguous
+            problems.append(Problem(str(path), "two interval tiers have the same name",
+                                    column=name))
+            continue
+        seen.add(name)
+        speaker, level = _tier_speaker_level(name)
         records.extend(
-            _record(speaker, tier.name, level, iv.start, iv.end, iv.label) for iv in tier.entries
+            _record(speaker, name, level, iv.start, iv.end, iv.label) for iv in tier["entries"]
         )
-    return _finish(path, records, [], speakers)
+    return _finish(path, records, problems, speakers)
 
 
 def read_eaf(path: str | Path, *, speakers: Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -430,12 +443,9 @@ def read_csv_transcript(
     """
     _check_exists(path)
     p = str(path)
-    try:
-        # Everything as text first, so a bad value can be quoted as written.
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError, ValueError) as e:
-        raise _unparsable(path, "CSV", e) from e
-    raw.columns = [str(c).strip() for c in raw.columns]
+    # Everything as text first, so a bad value can be quoted as written; UTF-8 (with or
+    # without a byte-order mark), LF or CRLF, as for every CSV of the corpus.
+    raw = read_csv_cells(path, p)
     problems: list[Problem] = []
     missing = [c for c in CSV_COLUMNS if c not in raw.columns]
     unknown = [c for c in raw.columns if c not in CSV_COLUMNS + _CSV_OPTIONAL]

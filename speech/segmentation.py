@@ -59,6 +59,12 @@ from features.voice import MEASURES as VOICE_MEASURES
 from features.voice import voice_quality
 from speech.tokens import TOKEN_COLUMNS, aligned_tokens, assign_to_segments, nucleus_tokens
 
+#: Below this source rate (Hz) there is no band for /s/ (4-8 kHz).
+NARROW_BAND_RATE_HZ = 16000
+#: Spectral measures of an /s/ token (NaN when the source rate cannot carry them).
+SIBILANT_MEASURES = ("cog_hz", "peak_hz", "sd_hz", "skewness", "kurtosis", "voiceless_ratio",
+                     "intensity_rel_db", "floor_rel_db")
+
 SEGMENT_COLUMNS: tuple[str, ...] = (
     "recording_id", "segment_id", "speaker_id", "start_s", "end_s", "duration_s", "kind",
     "turn_id", "text", "method", "confidence", "n_nuclei", "f0_floor_hz", "f0_ceiling_hz",
@@ -396,6 +402,16 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
     stage.name = "pitch"
     f0, quality = _pass_two(recording, config, whole, f0, labels, segments, voices, tokens,
                             genders, measured)
+    if info.sample_rate < NARROW_BAND_RATE_HZ:
+        # [s] has its energy between 4 and 8 kHz: below a 16 kHz source rate there is
+        # nothing to measure, and the classifier would call every /s/ aspirated.
+        notes.append(f"source rate {info.sample_rate} Hz: /s/ (sibilant) measures unavailable "
+                     f"and formants above {info.sample_rate / 2:.0f} Hz unreliable")
+        if "sibilants" in measured:
+            sib = measured["sibilants"]
+            sib[[c for c in SIBILANT_MEASURES if c in sib]] = np.nan
+            sib["realisation"] = pd.Series(pd.NA, index=sib.index, dtype="string")
+            sib["realisation_confidence"] = np.nan
     for table in ("vowels", "sibilants"):
         if table in measured:
             measured[table].insert(0, "recording_id", recording.recording_id)

@@ -21,10 +21,17 @@ Every write is atomic: a file is written under a temporary name in its final
 directory and renamed into place, and the manifest is rewritten the same way
 after each recording, so a killed run leaves no partial table and the next run
 redoes exactly the recordings that were not finished.
+
+A store that refuses writes (read-only directory or file system, disk full)
+raises :class:`StoreError` naming the store and the file, after removing the
+temporary file; the manifest on disk stays the last complete one. Reading
+never writes, so a read-only store can be queried.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -65,15 +72,60 @@ def config_hash(config: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _atomic_write_bytes(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+class StoreError(OSError):
+    """A store that cannot be written: read-only, full, or otherwise refusing writes.
+
+    Carries the ``errno`` of the operating-system error (``EACCES``, ``EROFS``,
+    ``ENOSPC``...) and a message that names the store and the file, says what to do,
+    and that nothing partial was left behind.
+    """
+
+
+_ADVICE = {
+    errno.ENOSPC: "no space left on the device; free some space and run again",
+    errno.EDQUOT: "disk quota exceeded; free some space and run again",
+    errno.EROFS: "the store lies on a read-only file system; choose another --store",
+    errno.EACCES: "permission denied (the store directory is read-only for this user); "
+                  "make it writable or choose another --store",
+    errno.EPERM: "operation not permitted; make the store writable or choose another --store",
+}
+
+
+def _store_error(root: Path, path: Path, e: OSError) -> StoreError:
+    advice = _ADVICE.get(e.errno or 0, e.strerror or str(e))
     try:
+        where = path.relative_to(root).as_posix()
+    except ValueError:
+        where = str(path)
+    return StoreError(
+        e.errno or 0,
+        f"cannot write the store {root} ({where}): {advice}. Nothing partial was left: "
+        "recordings finished before this one are kept, and a rerun does only what is missing",
+    )
+
+
+def _atomic_write_bytes(path: Path, write, *, root: Path | None = None) -> None:
+    """Write ``path`` through a temporary file in its directory, then rename.
+
+    On failure the temporary file, and a directory created for it, are removed; an
+    operating-system error becomes a :class:`StoreError` naming ``path``.
+    """
+    created = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
         write(tmp)
         Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as e:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        for directory in created:  # innermost first; only if still empty
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        if isinstance(e, OSError) and not isinstance(e, StoreError):
+            raise _store_error(root or path.parent, path, e) from e
         raise
 
 
@@ -88,6 +140,19 @@ class Store:
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
+
+    def check_writable(self) -> None:
+        """Fail fast, before any work, when the store cannot be written.
+
+        Creates the directory if needed and writes and removes a probe file.
+
+        Raises
+        ------
+        StoreError
+            Read-only directory or file system, no space, no permission.
+        """
+        _atomic_write_bytes(self.root / ".write-probe", lambda tmp: None, root=self.root)
+        (self.root / ".write-probe").unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ manifest
     @property
@@ -107,7 +172,8 @@ class Store:
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
         text = json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
         _atomic_write_bytes(self.manifest_path,
-                            lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+                            lambda tmp: Path(tmp).write_text(text, encoding="utf-8"),
+                            root=self.root)
 
     # ------------------------------------------------------------------ tables
     def partition_dir(self, table: str, recording_id: str) -> Path:
@@ -124,7 +190,8 @@ class Store:
             return
         arrow = pa.Table.from_pandas(frame.drop(columns="recording_id", errors="ignore"),
                                      preserve_index=False)
-        _atomic_write_bytes(directory / PART, lambda tmp: pq.write_table(arrow, tmp))
+        _atomic_write_bytes(directory / PART, lambda tmp: pq.write_table(arrow, tmp),
+                            root=self.root)
 
     def delete_partition(self, table: str, recording_id: str) -> None:
         shutil.rmtree(self.partition_dir(table, recording_id), ignore_errors=True)
@@ -134,7 +201,8 @@ class Store:
         if table in PARTITIONED_TABLES:
             raise ValueError(f"{table!r} is partitioned by recording: use write_partition")
         arrow = pa.Table.from_pandas(frame, preserve_index=False)
-        _atomic_write_bytes(self.root / table / PART, lambda tmp: pq.write_table(arrow, tmp))
+        _atomic_write_bytes(self.root / table / PART, lambda tmp: pq.write_table(arrow, tmp),
+                            root=self.root)
 
     def read_table(self, table: str, *, recording_ids: Iterable[str] | None = None) -> pd.DataFrame:
         """Read a whole table (or the given recordings' rows) into pandas.
