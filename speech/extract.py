@@ -5,17 +5,26 @@ speaker who withdrew consent (or of a recording that left the corpus) are
 removed. A recording is recomputed when one of its inputs (audio, transcript)
 changed or the configuration did; otherwise its rows stay as they are and no
 audio is decoded. A failing recording becomes a row of the ``errors`` table and
-the others finish.
+the others finish, including one that kills its worker process (segfault,
+out-of-memory kill): stage ``"worker"`` (see :mod:`speech.executors`).
+
+The work runs in this process (``jobs=1``), a local process pool (``jobs>1``) or
+on a Dask cluster (``scheduler=``); in every case the results come back here and
+only this process writes the store, so the tables do not depend on where the
+work ran. A killed run leaves only finished recordings (and stray temporary
+files, which the next run removes) and the next run does the rest.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from corpora.corpus import Corpus, Recording
 from features.registry import FEATURE_SET_VERSION
@@ -23,7 +32,15 @@ from features.rhythm import speaker_timing
 from models.aggregate import aggregate_speakers
 from models.vowel_space import vowel_space
 from speech import __version__
-from speech.segmentation import RecordingResult, SegmentationConfig, segment_recording
+from speech.executors import TaskFailed, run_tasks
+from speech.segmentation import (
+    ERROR_COLUMNS,
+    RECORDING_COLUMNS,
+    SEGMENT_COLUMNS,
+    RecordingResult,
+    SegmentationConfig,
+    segment_recording,
+)
 from speech.store import PARTITIONED_TABLES, Store, config_hash, fingerprint
 
 #: Segment columns that are keys, times or labels, not features to average per speaker.
@@ -33,6 +50,13 @@ NOT_AGGREGATED = frozenset({
 })  # fmt: skip
 #: Rewrite the manifest at most this often during a run (s); always at the end.
 MANIFEST_EVERY_S = 5.0
+#: TEST-ONLY hook, never for production use: when this environment variable (read
+#: by the process that runs ``extract``) names a recording id, the worker process
+#: that picks that recording up kills itself with SIGKILL, as an out-of-memory
+#: kill or a segfault in native code would. Used by tests/speech/test_faults.py
+#: to prove crash isolation; ignored in-process (``jobs=1``), where it would kill
+#: the run itself.
+CRASH_HOOK_ENV = "SPEECH_PROFILE_TEST_CRASH"
 
 
 @dataclass
@@ -73,9 +97,52 @@ def _warm_worker() -> None:
     pitch_track(np.zeros(1600, np.float32), 16000)
 
 
-def _run(recording: Recording, config: SegmentationConfig,
-         genders: dict[str, str]) -> RecordingResult:
-    return segment_recording(recording, config, genders=genders)
+def _run(recording: Recording, config: SegmentationConfig, genders: dict[str, str],
+         crash: bool = False) -> RecordingResult:
+    """The worker task: one recording. ``crash`` is the test-only hook (CRASH_HOOK_ENV)."""
+    if crash:
+        os.kill(os.getpid(), signal.SIGKILL)
+    # One BLAS/OpenMP thread per task wherever it runs: workers run side by side
+    # (more threads would oversubscribe the cores), and a threaded BLAS sums in
+    # another order, so in-process, pool and Dask results would differ in their
+    # last bits (Dask's nannies already set OMP_NUM_THREADS=1).
+    with threadpool_limits(limits=1):
+        return segment_recording(recording, config, genders=genders)
+
+
+def _failed(recording: Recording, config: SegmentationConfig,
+            failure: TaskFailed) -> RecordingResult:
+    """The rows of a recording whose task produced no result (its worker died):
+    the same shape as segment_recording's own failures, stage ``"worker"``."""
+    row = {
+        "recording_id": recording.recording_id, "speaker_id": recording.speaker_id,
+        "kind": recording.kind, "n_speakers": recording.n_speakers, "duration_s": float("nan"),
+        "sample_rate": config.sample_rate, "source_sample_rate": None, "num_channels": None,
+        "status": "error", "method": None, "n_segments": 0, "speech_s": 0.0, "warnings": "",
+    }  # fmt: skip
+    errors = pd.DataFrame([{
+        "recording_id": recording.recording_id, "stage": "worker", "error": failure.error,
+        "message": failure.message,
+    }], columns=ERROR_COLUMNS)  # fmt: skip
+    # Typed nulls: an all-None column is written as Arrow's null type, which a
+    # dataset whose first partition has it cannot cast the other partitions to.
+    recording_row = pd.DataFrame([row], columns=RECORDING_COLUMNS).astype(
+        {"source_sample_rate": "Int64", "num_channels": "Int64", "method": "str"})
+    return RecordingResult(recording_row, pd.DataFrame(columns=SEGMENT_COLUMNS), errors)
+
+
+def remove_stale_temporaries(store: Store) -> list[str]:
+    """Delete the temporary files a killed run left behind (``.<name>.<random>.tmp``,
+    see speech.store's atomic writes); return their paths relative to the store.
+
+    Only safe while no other run writes to the same store (one extract per store).
+    """
+    if not store.root.is_dir():
+        return []
+    stale = [p for p in store.root.rglob(".*.tmp") if p.is_file()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return sorted(str(p.relative_to(store.root)) for p in stale)
 
 
 def extract(
@@ -85,6 +152,7 @@ def extract(
     config: SegmentationConfig | None = None,
     jobs: int = 1,
     progress: Callable[[Recording, RecordingResult | None], None] | None = None,
+    scheduler: str | None = None,
 ) -> ExtractSummary:
     """Segment every consented recording of ``corpus`` into ``store``.
 
@@ -96,8 +164,14 @@ def extract(
     config : SegmentationConfig, optional
     jobs : int
         Worker processes (long-lived, one recording per task); 1 runs in-process.
+        Ignored with ``scheduler``.
     progress : callable, optional
         Called with each recording when it is done (result ``None`` when unchanged).
+    scheduler : str, optional
+        A Dask distributed scheduler (``tcp://HOST:PORT``, or a scheduler file):
+        one task per recording on the cluster, whose workers must import this
+        project and see the corpus at the same path. The results come back to
+        this process, which alone writes the store.
 
     Returns
     -------
@@ -111,6 +185,7 @@ def extract(
     summary = ExtractSummary()
     settings = {"segmentation": config.as_dict(), "feature_set_version": FEATURE_SET_VERSION}
     settings_hash = config_hash(settings)
+    remove_stale_temporaries(store)
     manifest = store.read_manifest()
     previous = manifest.get("recordings", {})
 
@@ -135,7 +210,9 @@ def extract(
                  "config_hash": settings_hash}
         old = previous.get(rid, {})
         same = all(old.get(k) == entry[k] for k in ("inputs", "recording", "config_hash"))
-        if same and old.get("status") is not None:
+        # A recording whose worker died is retried: the death may have been the
+        # neighbours' fault (memory pressure), unlike an error of its own.
+        if same and old.get("status") is not None and not old.get("retry"):
             summary.unchanged.append(rid)
             if progress is not None:
                 progress(recording, None)
@@ -147,6 +224,10 @@ def extract(
         "corpus": str(corpus.root), "config": settings, "config_hash": settings_hash,
         "recordings": previous,
     })  # fmt: skip
+    if todo or summary.removed:
+        # The speakers table is stale until rewritten at the end: a manifest saved
+        # mid-run (then a kill) must not let the next run believe it is current.
+        manifest.pop("profiles", None)
     last_write = time.perf_counter()
 
     def finish(recording: Recording, entry: dict, result: RecordingResult) -> None:
@@ -169,16 +250,18 @@ def extract(
             store.write_manifest(manifest)
             last_write = time.perf_counter()
 
-    if jobs == 1 or len(todo) <= 1:
-        for recording, entry in todo:
-            finish(recording, entry, _run(recording, config, _genders(recording, gender_of)))
-    else:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_warm_worker) as pool:
-            futures = {pool.submit(_run, r, config, _genders(r, gender_of)): (r, e)
-                       for r, e in todo}
-            for future in as_completed(futures):
-                recording, entry = futures[future]
-                finish(recording, entry, future.result())
+    crash = os.environ.get(CRASH_HOOK_ENV) if (jobs > 1 or scheduler) else None
+    tasks = {
+        r.recording_id: (r, config, _genders(r, gender_of), r.recording_id == crash)
+        for r, _ in todo
+    }  # fmt: skip
+    entries = {r.recording_id: (r, e) for r, e in todo}
+    for rid, result in run_tasks(_run, tasks, jobs=jobs, scheduler=scheduler,
+                                 initializer=_warm_worker):
+        recording, entry = entries[rid]
+        if isinstance(result, TaskFailed):
+            result, entry = _failed(recording, config, result), {**entry, "retry": True}
+        finish(recording, entry, result)
     profiles_print = fingerprint(corpus.root / "speakers.csv")
     if (summary.computed or summary.failed or summary.removed
             or manifest.get("profiles") != profiles_print

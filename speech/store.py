@@ -220,6 +220,15 @@ class Store:
             directory, format="parquet", partitioning="hive",
             exclude_invalid_files=True, ignore_prefixes=[".", "_"],
         )  # fmt: skip
+        # A column that is all-null in one recording (e.g. a failed one) is stored with
+        # Arrow's null type; unify over every file so the dataset takes the real type.
+        schema = pa.unify_schemas(
+            [f.physical_schema for f in dataset.get_fragments()] + [dataset.schema],
+            promote_options="permissive")
+        dataset = ds.dataset(
+            directory, format="parquet", partitioning="hive", schema=schema,
+            exclude_invalid_files=True, ignore_prefixes=[".", "_"],
+        )  # fmt: skip
         wanted = None
         if recording_ids is not None:
             wanted = ds.field("recording_id").isin(list(recording_ids))

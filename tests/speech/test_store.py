@@ -74,3 +74,17 @@ def test_unknown_tables_are_refused(tmp_path):
         Store(tmp_path).write_partition("segmnts", "r1", segments(1, "r1"))
     with pytest.raises(ValueError, match="unknown table"):
         Store(tmp_path).read_table("nope")
+
+
+def test_a_column_null_in_the_first_recording_takes_the_type_of_the_others(tmp_path):
+    # A failed recording writes its unknown values as nulls (Arrow's null type); the
+    # table must still read, with the type the other recordings give the column.
+    store = Store(tmp_path / "store")
+    store.write_partition("recordings", "A_failed", pd.DataFrame(
+        {"status": ["error"], "num_channels": [None], "method": [None]}))
+    store.write_partition("recordings", "B_ok", pd.DataFrame(
+        {"status": ["ok"], "num_channels": [2], "method": ["transcript"]}))
+    table = store.read_table("recordings").set_index("recording_id")
+    assert table.loc["B_ok", "num_channels"] == 2
+    assert pd.isna(table.loc["A_failed", "num_channels"])
+    assert table.loc["B_ok", "method"] == "transcript"
