@@ -265,6 +265,12 @@ def extract(
     features: Annotated[
         bool, typer.Option(help="Measure features, vowels and /s/ (else segments only).")
     ] = True,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler (tcp://HOST:PORT or a scheduler file): run the "
+                     "recordings on that cluster instead of local processes (--jobs is "
+                     "then ignored). Workers need this environment and the corpus path."),
+    ] = None,
 ) -> None:
     """Segment a corpus into the store: recordings, segments and errors tables.
 
@@ -305,7 +311,11 @@ def extract(
             speed = f"{total_s / 3600:.2f} h audio, {total_s / elapsed:.0f}x real time"
             bar.update(task, advance=1, speed=speed)
 
-        summary = batch.extract(loaded, Store(store), config=config, jobs=jobs, progress=advance)
+        try:
+            summary = batch.extract(loaded, Store(store), config=config, jobs=jobs,
+                                    progress=advance, scheduler=scheduler)
+        except ConnectionError as e:
+            raise _bad_input(str(e), "Cannot reach the cluster:") from e
     console.print(
         f"[green]Extracted[/] {len(summary.computed)} recordings "
         f"({summary.audio_s / 60:.1f} min of audio, "
@@ -494,6 +504,99 @@ def bench(
                   f" s = {result.opensmile_rt:.0f}x real time")
     console.print(f"ratio (speech-profile speed / openSMILE speed): "
                   f"{result.ours_rt / result.opensmile_rt:.2f}")
+
+
+@app.command(
+    epilog="**Examples**\n\n"
+    "    speech-profile report store/ --out report/          # groups under 5 speakers hidden\n\n"
+    "    speech-profile report store/ --out report/ --k 10   # stricter k-anonymity"
+)
+def report(
+    store: Annotated[Path, typer.Argument(help="Store with models/ written by `fit`.")],
+    out: Annotated[Path, typer.Option(help="Directory for report.html and findings.json.")],
+    k: Annotated[int, typer.Option("--k", help="Hide any group or cell under k speakers.")] = 5,
+) -> None:
+    """Write a self-contained HTML report (figures embedded, no network) and findings.json,
+    then print the report's path and its main findings."""
+    import json
+
+    from speech.report import build_report
+
+    if k < 1:
+        raise _bad_input(f"--k must be at least 1, got {k}", "Cannot build the report:")
+    if not (store / "models").is_dir():
+        raise _bad_input(f"{store / 'models'} does not exist: run `speech-profile fit {store}` "
+                         "first", "Cannot build the report:")
+    try:
+        path = build_report(store, out, k_anonymity=k)
+    except FileNotFoundError as e:
+        raise _bad_input(str(e), "Cannot build the report:") from e
+    console.print(f"[bold]Report:[/] {path}", highlight=False, soft_wrap=True)
+    findings = json.loads((path.parent / "findings.json").read_text(encoding="utf-8"))
+    console.print(f"Main findings ({len(findings['main'])}; all in findings.json):")
+    for sentence in findings["main"]:
+        console.print(f"  - {sentence}", highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command(
+    epilog="**Examples**\n\n"
+    "    speech-profile fit store/\n\n"
+    "    speech-profile fit store/ --seed 3 --permutations 999"
+)
+def fit(
+    store: Annotated[Path, typer.Argument(help="Store written by extract.")],
+    seed: Annotated[int, typer.Option(help="Seed of permutations, bootstrap and CV.")] = 0,
+    permutations: Annotated[
+        int, typer.Option(help="Permutations per association test (p >= 1 / (B + 1)).")
+    ] = 9999,
+) -> None:
+    """Fit the sociolinguistic models; write the results under STORE/models/.
+
+    Profiles, PCA and Ward clustering of the speaker features, associations of every
+    feature, component and cluster with every profile variable (permutation p-values,
+    Benjamini-Hochberg q-values), mixed-effects and speaker regressions, and prediction
+    of profile variables under speaker-grouped cross-validation.
+    """
+    import pandas as pd
+
+    from speech.fit import FitInputError, fit_store
+
+    if permutations < 1:
+        raise _bad_input(f"--permutations must be at least 1, got {permutations}", "Bad setting:")
+    started = time.perf_counter()
+    steps: list[str] = []
+    with console.status("Fitting ...") as status:
+
+        def progress(step: str) -> None:
+            steps.append(step)
+            status.update(f"[{len(steps)}/5] {step} ({time.perf_counter() - started:.0f} s)")
+
+        try:
+            out = fit_store(store, random_state=seed, n_permutations=permutations,
+                            progress=progress)
+        except FitInputError as e:
+            raise _bad_input(str(e), f"Cannot fit {store}:") from e
+    table = pd.read_parquet(out / "associations.parquet")
+    structure = pd.read_parquet(out / "pca_variance.parquet")
+    clusters = pd.read_parquet(out / "speaker_structure.parquet")
+    console.print(
+        f"[green]Fitted[/] {len(clusters)} speakers in {time.perf_counter() - started:.0f} s: "
+        f"{len(structure)} components ({structure['explained_variance_ratio'].sum():.0%} of "
+        f"the variance), {clusters['cluster'].nunique()} clusters, {len(table)} association "
+        f"tests -> {out}", soft_wrap=True)
+    found = table[table["q_value"] < 0.05].sort_values(["q_value", "p_value"])
+    if found.empty:
+        console.print("No association at q < 0.05.")
+        return
+    shown = Table(title=f"Associations at q < 0.05 ({len(found)}; top 15)")
+    for column, justify in (("feature", "left"), ("variable", "left"), ("test", "left"),
+                            ("effect", "right"), ("q", "right"), ("n", "right")):
+        shown.add_column(column, justify=justify)
+    for row in found.head(15).itertuples(index=False):
+        shown.add_row(row.feature, row.variable, row.test,
+                      f"{row.effect_size_name} {row.effect_size:+.2f}", f"{row.q_value:.2g}",
+                      str(row.n_speakers))
+    console.print(shown)
 
 
 def main() -> None:
