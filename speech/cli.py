@@ -584,16 +584,23 @@ def fit(
         f"{len(structure)} components ({structure['explained_variance_ratio'].sum():.0%} of "
         f"the variance), {clusters['cluster'].nunique()} clusters, {len(table)} association "
         f"tests -> {out}", soft_wrap=True)
+    import json
+
+    models_run = json.loads((out / "fit.json").read_text(encoding="utf-8")).get("models", {})
+    for name, outcome in models_run.items():
+        if isinstance(outcome, str):  # a model that could not be fitted says why
+            errors.print(f"  ! {name}: {outcome}", markup=False, soft_wrap=True)
     found = table[table["q_value"] < 0.05].sort_values(["q_value", "p_value"])
     if found.empty:
         console.print("No association at q < 0.05.")
         return
     shown = Table(title=f"Associations at q < 0.05 ({len(found)}; top 15)")
-    for column, justify in (("feature", "left"), ("variable", "left"), ("test", "left"),
-                            ("effect", "right"), ("q", "right"), ("n", "right")):
-        shown.add_column(column, justify=justify)
+    # The effect's name says the test (rho: Spearman, epsilon2: Kruskal-Wallis, ...).
+    for column, justify in (("feature", "left"), ("variable", "left"), ("effect", "right"),
+                            ("q", "right"), ("n", "right")):
+        shown.add_column(column, justify=justify, no_wrap=True)
     for row in found.head(15).itertuples(index=False):
-        shown.add_row(row.feature, row.variable, row.test,
+        shown.add_row(row.feature, row.variable,
                       f"{row.effect_size_name} {row.effect_size:+.2f}", f"{row.q_value:.2g}",
                       str(row.n_speakers))
     console.print(shown)
