@@ -20,6 +20,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+	# The notebooks explore a small demo store (built once under .cache/, minutes).
+	$(BIN)/python -c "from speech.demo import notebook_store; notebook_store()"
+	$(BIN)/pytest --nbmake --nbmake-timeout=900 notebooks/
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

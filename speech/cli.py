@@ -18,6 +18,7 @@ from rich.table import Table
 from speech import __version__
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 1
 
 app = typer.Typer(
     name="speech-profile",
@@ -271,6 +272,10 @@ def extract(
                      "recordings on that cluster instead of local processes (--jobs is "
                      "then ignored). Workers need this environment and the corpus path."),
     ] = None,
+    keep_text: Annotated[
+        bool, typer.Option(help="Keep transcript words in the outputs (segment text, token "
+                           "words); off by default: only keyed word ids are stored."),
+    ] = False,
 ) -> None:
     """Segment a corpus into the store: recordings, segments and errors tables.
 
@@ -282,14 +287,18 @@ def extract(
     from corpora.problems import CorpusError
     from speech import extract as batch
     from speech.segmentation import SegmentationConfig
-    from speech.store import Store
+    from speech.store import Store, StoreError
 
     try:
         config = SegmentationConfig(vad=vad, attribution=attribution, min_pause_s=min_pause,
-                                    features=features)
+                                    features=features, keep_text=keep_text)
         if jobs < 1:
             raise ValueError(f"--jobs must be at least 1, got {jobs}")
+        Store(store).check_writable()  # before any work: a full or read-only store
         loaded = read_corpus(corpus)
+    except StoreError as e:
+        errors.print(f"x {e}", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INTERNAL) from e
     except CorpusError as e:
         raise _bad_input([str(p) for p in e.problems], f"{corpus} has problems:") from e
     except ValueError as e:
@@ -316,12 +325,17 @@ def extract(
                                     progress=advance, scheduler=scheduler)
         except ConnectionError as e:
             raise _bad_input(str(e), "Cannot reach the cluster:") from e
+        except StoreError as e:
+            errors.print(f"x {e}", markup=False, soft_wrap=True)
+            raise typer.Exit(EXIT_INTERNAL) from e
     console.print(
         f"[green]Extracted[/] {len(summary.computed)} recordings "
         f"({summary.audio_s / 60:.1f} min of audio, "
         f"{summary.audio_s / max(summary.elapsed_s, 1e-9):.0f}x real time), "
         f"{len(summary.unchanged)} unchanged, {len(summary.failed)} failed, "
-        f"{len(summary.removed)} removed, {summary.skipped_no_consent} skipped without consent "
+        f"{len(summary.removed)} removed, {summary.skipped_no_consent} skipped without consent"
+        + (f", {summary.skipped_erased} erased speakers skipped" if summary.skipped_erased
+           else "") + " "
         f"-> {store}",
         soft_wrap=True,
     )
@@ -604,6 +618,55 @@ def fit(
                       f"{row.effect_size_name} {row.effect_size:+.2f}", f"{row.q_value:.2g}",
                       str(row.n_speakers))
     console.print(shown)
+
+
+@app.command(
+    epilog="**Examples**\n\n"
+    "    speech-profile forget store/ S017"
+)
+def forget(
+    store: Annotated[Path, typer.Argument(help="Store directory.")],
+    speaker_id: Annotated[str, typer.Argument(help="Pseudonymous id of the speaker to erase.")],
+) -> None:
+    """Erase a speaker completely: every table row, model output and report.
+
+    Their recordings leave every table; rows naming them elsewhere go too; the
+    speakers table, the models (refitted with the same settings) and every report
+    written from the store (rebuilt with the same k) no longer hold them. The
+    manifest logs the erasure as a keyed hash, never the id, and later `extract`
+    runs skip the speaker even if the corpus still lists them.
+    """
+    import json
+
+    from speech.fit import fit_store
+    from speech.privacy import forget_speaker
+    from speech.report import build_report
+    from speech.store import Store
+
+    if not (store / "manifest.json").is_file():
+        raise _bad_input(f"{store}: not a store (no manifest.json)", "forget")
+
+    def refit(root: Path) -> None:
+        settings = json.loads((root / "models" / "fit.json").read_text())["settings"]
+        fit_store(root, random_state=settings["seed"],
+                  n_permutations=settings["n_permutations"],
+                  n_prediction_permutations=settings.get("prediction_n_permutations"),
+                  regions={k: tuple(v) for k, v in settings["regions"].items()})
+
+    def rebuild(root: Path, out: Path) -> None:
+        findings = out / "findings.json"
+        k = json.loads(findings.read_text()).get("k_anonymity", 5) if findings.is_file() else 5
+        build_report(root, out, k_anonymity=k)
+
+    try:
+        with console.status(f"erasing {speaker_id} and recomputing what used them"):
+            summary = forget_speaker(Store(store), speaker_id, refit=refit, rebuild=rebuild)
+    except KeyError as e:
+        raise _bad_input(str(e.args[0]), "forget") from e
+    rows = ", ".join(f"{n} {t}" for t, n in sorted(summary.rows_removed.items())) or "none"
+    console.print(f"Erased: {summary.recordings_removed} recordings, other rows removed: {rows}; "
+                  f"models {summary.models}; reports rebuilt: {len(summary.reports)}. "
+                  "The manifest logs the erasure as a keyed hash.")
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from models.aggregate import aggregate_speakers
 from models.vowel_space import vowel_space
 from speech import __version__
 from speech.executors import TaskFailed, run_tasks
+from speech.privacy import erased_speakers, store_key
 from speech.segmentation import (
     ERROR_COLUMNS,
     RECORDING_COLUMNS,
@@ -68,6 +69,7 @@ class ExtractSummary:
     failed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped_no_consent: int = 0
+    skipped_erased: int = 0
     audio_s: float = 0.0
     elapsed_s: float = 0.0
 
@@ -180,7 +182,9 @@ def extract(
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     # The vowel inventory is the corpus's (corpus.toml), whatever the caller passed.
-    config = replace(config or SegmentationConfig(), vowels=tuple(corpus.config.vowels))
+    # Word ids are keyed with the store's own key, so they are stable across runs.
+    config = replace(config or SegmentationConfig(), vowels=tuple(corpus.config.vowels),
+                     text_key=store_key(store))
     started = time.perf_counter()
     summary = ExtractSummary()
     settings = {"segmentation": config.as_dict(), "feature_set_version": FEATURE_SET_VERSION}
@@ -190,6 +194,10 @@ def extract(
     previous = manifest.get("recordings", {})
 
     consented = set(corpus.consented["speaker_id"])
+    # A speaker erased with `forget` stays erased, even if the corpus still lists them.
+    erased = erased_speakers(manifest, consented)
+    consented -= erased
+    summary.skipped_erased = len(erased)
     profiles = corpus.consented
     gender_of = (dict(zip(profiles["speaker_id"], profiles["gender"], strict=True))
                  if "gender" in profiles else {})
@@ -266,7 +274,7 @@ def extract(
     if (summary.computed or summary.failed or summary.removed
             or manifest.get("profiles") != profiles_print
             or not (store.root / "speakers").is_dir()):
-        store.write_table("speakers", speakers_table(store, corpus))
+        store.write_table("speakers", speakers_table(store, corpus, exclude=erased))
         manifest["profiles"] = profiles_print
     store.write_manifest(manifest)
     summary.elapsed_s = time.perf_counter() - started
@@ -295,11 +303,12 @@ def aggregate_segments(segments: pd.DataFrame,
     return table
 
 
-def speakers_table(store: Store, corpus: Corpus) -> pd.DataFrame:
-    """One row per consented speaker: profile, timing, and the duration-weighted
-    mean of every segment feature over the speaker's own segments (interviewers
-    are left out), with counts of the speech behind each value."""
-    profiles = corpus.consented
+def speakers_table(store: Store, corpus: Corpus, *,
+                   exclude: frozenset[str] | set[str] = frozenset()) -> pd.DataFrame:
+    """One row per consented speaker (but those in ``exclude``, the erased): profile,
+    timing, and the duration-weighted mean of every segment feature over the speaker's
+    own segments (interviewers are left out), with counts of the speech behind each value."""
+    profiles = corpus.consented[~corpus.consented["speaker_id"].isin(set(exclude))]
     segments = store.read_table("segments")
     if segments.empty:
         return profiles.assign(n_segments=0, speech_s=0.0)

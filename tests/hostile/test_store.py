@@ -117,9 +117,6 @@ def test_read_only_store_is_refused_before_any_work_and_still_readable(hostile):
     assert {f: (hostile.store / f).read_bytes() for f in _files(hostile.store)} == before
 
 
-@pytest.mark.xfail(strict=True, reason="needs fix in speech/cli.py extract: call "
-                   "Store(store).check_writable() before reading the corpus and catch "
-                   "StoreError around batch.extract, printing it and exiting 1 (no traceback)")
 def test_cli_reports_a_full_store_in_one_line(hostile, monkeypatch):
     from typer.testing import CliRunner
 
