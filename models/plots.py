@@ -239,8 +239,9 @@ def vowel_chart(
             ax.annotate(str(v), tuple(mean), xytext=(4, 4), textcoords="offset points",
                         color=colour if colour != NEUTRAL else "#555555", fontsize=12,
                         fontweight="bold")
-        handles.append(Line2D([], [], color=colour, marker="o", linestyle="-",
-                              label=f"{level} ({n_speakers} speakers)"))
+        # A suppressed (grey) group's size is exactly what k-anonymity hides.
+        label = str(level) if colour == NEUTRAL else f"{level} ({n_speakers} speakers)"
+        handles.append(Line2D([], [], color=colour, marker="o", linestyle="-", label=label))
     ax.autoscale_view()
     ax.invert_xaxis()
     ax.invert_yaxis()
@@ -367,8 +368,11 @@ def pca_biplot(
         for level in order:
             mask = (groups == level).to_numpy()
             if mask.any():
-                ax.scatter(xy[mask, 0], xy[mask, 1], s=28, color=colours.get(level, NEUTRAL),
-                           alpha=0.9, linewidths=0, label=f"{level} ({int(mask.sum())})")
+                colour = colours.get(level, NEUTRAL)
+                # A suppressed (grey) group's size is exactly what k-anonymity hides.
+                label = str(level) if colour == NEUTRAL else f"{level} ({int(mask.sum())})"
+                ax.scatter(xy[mask, 0], xy[mask, 1], s=28, color=colour, alpha=0.9,
+                           linewidths=0, label=label)
         ax.legend(title=legend_title, frameon=False, fontsize=9, loc="best")
     # Arrows scaled so the longest reaches ~90% of the score cloud's extent.
     strength = np.hypot(load[cx].to_numpy(float), load[cy].to_numpy(float))

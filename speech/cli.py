@@ -195,23 +195,30 @@ def demo(
     out: Annotated[Path, typer.Option(help="Where to write the demo corpus and results.")] = Path(
         "demo-out"
     ),
-    speakers: Annotated[int, typer.Option("--speakers", "-n", help="Number of speakers.")] = 12,
+    speakers: Annotated[int, typer.Option("--speakers", "-n", help="Number of speakers.")] = 30,
+    minutes: Annotated[float, typer.Option(help="Minutes of audio per speaker.")] = 1.0,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
     """Run the whole pipeline on a built-in synthetic corpus:
-    synth -> check -> extract -> eval (against the corpus's own truth).
+    synth -> check -> extract -> eval -> fit -> report.
 
-    Re-running replaces the demo corpus and store in OUT.
+    Re-running replaces the demo corpus, store and report in OUT. The default 30
+    speakers leave most profile groups at 5 speakers or more, so the report (which
+    hides any group under 5) has something to show.
     """
+    import json
     import os
     import shutil
 
-    corpus, store = out / "corpus", out / "store"
-    for path in (corpus, store):
+    from speech.fit import fit_store
+    from speech.report import build_report
+
+    corpus, store, report = out / "corpus", out / "store", out / "report"
+    for path in (corpus, store, report):
         if path.exists():
             shutil.rmtree(path)
     console.rule("[bold]1. synth")
-    _synth(corpus, speakers=speakers, seed=seed, minutes=2.0, jobs=None)
+    _synth(corpus, speakers=speakers, seed=seed, minutes=minutes, jobs=None)
     console.rule("[bold]2. check")
     _check(corpus)
     console.rule("[bold]3. extract")
@@ -220,8 +227,18 @@ def demo(
     evaluate(store, reference=corpus)
     console.rule("[bold]5. speakers")
     _print_speakers(store)
+    console.rule("[bold]6. fit")
+    with console.status("PCA, clustering, associations, regressions, prediction"):
+        fit_store(store, random_state=seed)
+    console.rule("[bold]7. report")
+    path = build_report(store, report)
+    findings = json.loads((report / "findings.json").read_text(encoding="utf-8"))
+    console.print("[bold]Main findings[/]")
+    for sentence in findings.get("main", []):
+        console.print(f"  - {sentence}", soft_wrap=True)
     console.print(f"\nDemo corpus in [bold]{corpus}[/] (truth in {corpus / 'truth'}), "
                   f"store in [bold]{store}[/].")
+    console.print(f"Report: [bold]{path}[/]", soft_wrap=True)
 
 
 def _print_speakers(store: Path) -> None:

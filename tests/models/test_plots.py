@@ -170,6 +170,9 @@ def test_pca_biplot_has_one_point_set_per_group_and_the_strongest_arrows():
     for t in labels:
         x, y = t.get_position()
         assert x0 < x < x1 and y0 < y < y1
+    # the legend counts the shown groups, never the suppressed one (its size is hidden)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["a (12)", "b (13)", "suppressed (< 5 speakers)"]
     with pytest.raises(ValueError, match="color_by"):
         pca_biplot(scores, loadings, explained, color_by=groups[:-1])
 

@@ -127,11 +127,15 @@ def test_synth_then_check_end_to_end(tmp_path):
     assert result.exit_code == 2 and str(out) in result.output
 
 
-def test_demo_runs_synth_and_check(tmp_path):
-    result = run("demo", "--out", tmp_path / "demo", "--speakers", "2")
+@pytest.mark.slow
+def test_demo_runs_the_whole_pipeline_to_the_report(tmp_path):
+    result = run("demo", "--out", tmp_path / "demo", "--speakers", "6", "--minutes", "0.3")
     assert result.exit_code == 0, result.output
     assert "passed every check" in result.output
     assert (tmp_path / "demo" / "corpus" / "truth" / "effects.md").is_file()
+    assert (tmp_path / "demo" / "store" / "models" / "associations.parquet").is_file()
+    assert "Main findings" in result.output
+    assert (tmp_path / "demo" / "report" / "report.html").is_file()
 
 
 def test_extract_then_eval(synthetic_corpus, tmp_path):
