@@ -46,19 +46,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from models.profiles import DEFAULT_REGIONS, EDUCATION_ORDER
 from speech import __version__
 from speech.privacy import REPORTS_FIELD
 from speech.store import Store
 
-EDUCATION_ORDER = ("secondary", "short_higher", "bachelor", "master_phd")
-#: Regions used when fit.json does not record its own (same default as models.profiles).
-FALLBACK_REGIONS: dict[str, tuple[str, ...]] = {
-    "spain": ("ES",),
-    "mexico_central_america": ("MX", "GT", "SV", "HN", "NI", "CR"),
-    "caribbean": ("VE", "DO", "PA", "CU", "PR"),
-    "southern_cone": ("AR", "UY", "CL", "PY"),
-    "andean": ("BO", "PE", "EC", "CO"),
-}
 AGE_BANDS = ((0, 25, "under 25"), (25, 35, "25-34"), (35, 45, "35-44"), (45, 55, "45-54"),
              (55, 200, "55 and over"))
 #: Profile variables shown as groups (overview counts, cross-tabs, dendrogram strips).
@@ -210,7 +202,7 @@ def _regions(fit: Mapping) -> dict[str, tuple[str, ...]]:
     regions = settings.get("regions") if isinstance(settings, Mapping) else None
     if isinstance(regions, Mapping) and regions:
         return {str(r): tuple(str(c) for c in cs) for r, cs in regions.items()}
-    return FALLBACK_REGIONS
+    return DEFAULT_REGIONS
 
 
 def _profiles(speakers: pd.DataFrame, fit: Mapping) -> pd.DataFrame:

@@ -17,18 +17,11 @@ from corpora.corpus import read_corpus
 from speech.executors import WORKER_DIED
 from speech.extract import CRASH_HOOK_ENV, extract
 from speech.store import TABLES, Store
+from tests.speech.test_faults import tables
 
 distributed = pytest.importorskip("distributed")
 
 BIN = Path(sys.executable).parent
-KEYS = {
-    "recordings": ["recording_id"],
-    "segments": ["recording_id", "segment_id"],
-    "vowels": ["recording_id", "segment_id", "start_s"],
-    "sibilants": ["recording_id", "segment_id", "start_s"],
-    "errors": ["recording_id", "stage"],
-    "speakers": ["speaker_id"],
-}
 
 pytestmark = pytest.mark.slow
 
@@ -89,17 +82,6 @@ def cluster(tmp_path_factory):
         yield address
     finally:
         _stop(processes)
-
-
-def tables(root: Path) -> dict[str, pd.DataFrame]:
-    store, found = Store(root), {}
-    for name in TABLES:
-        frame = store.read_table(name)
-        if len(frame):
-            assert not frame.duplicated(KEYS[name]).any(), f"duplicate rows in {name}"
-            frame = frame.sort_values(KEYS[name], ignore_index=True)
-        found[name] = frame
-    return found
 
 
 def test_extract_on_a_dask_cluster_writes_the_tables_of_a_local_run(
