@@ -43,6 +43,10 @@ def tables(root: Path) -> dict[str, pd.DataFrame]:
         if len(frame):
             assert not frame.duplicated(KEYS[name]).any(), f"duplicate rows in {name}"
             frame = frame.sort_values(KEYS[name], ignore_index=True)
+            if "word_id" in frame:
+                # Word ids are keyed per store: two stores agree when the ids name the
+                # same partition of the tokens (codes in order of first appearance).
+                frame["word_id"] = pd.factorize(frame["word_id"])[0]
         found[name] = frame
     return found
 
