@@ -294,7 +294,7 @@ def scan_corpus(root: str | Path) -> tuple[Corpus, list[Problem]]:
         )
     except CorpusError as e:
         problems.extend(e.problems)
-        known = None  # unknown, not empty: do not blame every recording for it
+        known = _listed_speaker_ids(root / "speakers.csv")
     else:
         known = set(speakers["speaker_id"])
 
@@ -306,6 +306,19 @@ def scan_corpus(root: str | Path) -> tuple[Corpus, list[Problem]]:
     problems.extend(_attach_transcripts(root, recordings))
     corpus = Corpus(root=root, config=config, speakers=speakers, recordings=recordings)
     return corpus, problems
+
+
+def _listed_speaker_ids(path: Path) -> set[str] | None:
+    """The ids a speakers.csv lists even when its profiles fail validation, so that
+    recordings can still be checked against them; None when the file cannot be read
+    at all (unknown, not empty: no recording is blamed for it)."""
+    try:
+        table = read_csv_cells(path, path.name)
+    except CorpusError:
+        return None
+    if "speaker_id" not in table.columns:
+        return None
+    return {s.strip() for s in table["speaker_id"] if s.strip()}
 
 
 def _recordings_from_csv(
