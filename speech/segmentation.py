@@ -249,13 +249,7 @@ class _Tracks:
 
     def get(self, name: str, axis: int = -1) -> np.ndarray | None:
         parts = getattr(self, name)
-        if not parts:
-            return None
-        if len(parts) > 1:
-            # Keep the whole track once: the blocks go as soon as they are joined (a
-            # 3-hour recording's spectral tracks alone are ~95 MB).
-            parts[:] = [np.concatenate(parts, axis=axis)]
-        return parts[0]
+        return np.concatenate(parts, axis=axis) if parts else None
 
 
 def _blocks_with_context(recording: Recording, config: SegmentationConfig):
