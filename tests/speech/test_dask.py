@@ -3,7 +3,6 @@ tables as a local run, and a recording that kills its worker is isolated."""
 
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -103,15 +102,9 @@ def test_extract_on_a_dask_cluster_writes_the_tables_of_a_local_run(
 
 
 def test_a_recording_that_kills_its_dask_worker_becomes_an_error_row(
-        cluster, synthetic_corpus, tmp_path, monkeypatch):
-    root = tmp_path / "corpus"
-    shutil.copytree(synthetic_corpus, root)
+        cluster, three_recordings, tmp_path, monkeypatch):
+    root = three_recordings
     listing = pd.read_csv(root / "recordings.csv", dtype=str, keep_default_na=False)
-    listing = listing[listing["kind"] == "utterance"].head(3)
-    listing.to_csv(root / "recordings.csv", index=False)
-    for transcript in (root / "transcripts").iterdir():
-        if transcript.stem not in set(listing["recording_id"]):
-            transcript.unlink()
     victim, *others = sorted(listing["recording_id"])
     monkeypatch.setenv(CRASH_HOOK_ENV, victim)
 

@@ -153,20 +153,6 @@ def test_sigkill_at_random_moments_then_a_rerun_gives_the_uninterrupted_tables(
     assert set(manifest["recordings"]) == set(read_corpus(small_corpus).recordings)
 
 
-@pytest.fixture
-def three_recordings(synthetic_corpus, tmp_path) -> Path:
-    """Three short recordings of the session corpus (utterances: seconds each)."""
-    root = tmp_path / "corpus"
-    shutil.copytree(synthetic_corpus, root)
-    listing = pd.read_csv(root / "recordings.csv", dtype=str, keep_default_na=False)
-    listing = listing[listing["kind"] == "utterance"].head(3)
-    listing.to_csv(root / "recordings.csv", index=False)
-    for transcript in (root / "transcripts").iterdir():
-        if transcript.stem not in set(listing["recording_id"]):
-            transcript.unlink()
-    return root
-
-
 def test_a_recording_that_kills_its_pool_worker_is_isolated_and_retried_next_run(
         three_recordings, tmp_path, monkeypatch):
     corpus = read_corpus(three_recordings)
