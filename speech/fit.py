@@ -36,8 +36,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from models.associations import associations
-from models.normalise import Lobanov
 from models.profiles import DEFAULT_REGIONS, missing_counts, profile_variables, speaker_profiles
+from models.regression import lobanov_tokens
 from models.speaker_features import DEFAULT_FEATURES, clean_vowel_tokens, speaker_feature_matrix
 from models.structure import SpeakerStructure
 from speech import __version__
@@ -160,10 +160,10 @@ def vowel_tokens(vowels: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFrame:
     education or gender is missing are left out (the model needs both).
     """
     own = vowels[vowels["speaker_id"].astype(str).isin(set(profiles["speaker_id"]))]
-    tokens = clean_vowel_tokens(own)
-    z = Lobanov(formants=("f1_hz", "f2_hz")).fit(tokens).transform(tokens)
-    keep = ["speaker_id", "vowel", *(["word_id"] if "word_id" in tokens.columns else [])]
-    out = pd.concat([tokens[keep].reset_index(drop=True), z.reset_index(drop=True)], axis=1)
+    tokens = lobanov_tokens(clean_vowel_tokens(own), min_tokens=1)
+    keep = ["speaker_id", "vowel", *(["word_id"] if "word_id" in tokens.columns else []),
+            "f1_lobanov", "f2_lobanov"]
+    out = tokens[keep].reset_index(drop=True)
     profile = pd.DataFrame({
         "speaker_id": profiles["speaker_id"].astype(str).to_numpy(),
         "education_rank": profiles["education_rank"].astype("Float64").to_numpy(

@@ -267,23 +267,15 @@ def _figure(fig, title: str, caption: str, alt: str | None = None) -> _Figure:
 
 def _normalised_tokens(vowels: pd.DataFrame, speaker_ids: Sequence[str]) -> pd.DataFrame:
     """Labelled, QC-clean tokens of analysed speakers with Lobanov F1/F2."""
-    from models.normalise import Lobanov
+    from models.regression import lobanov_tokens
+    from models.speaker_features import clean_vowel_tokens
 
     need = {"speaker_id", "vowel", "f1_hz", "f2_hz"}
     if vowels.empty or not need <= set(vowels.columns):
         return pd.DataFrame()
-    tokens = vowels[vowels["speaker_id"].isin(set(speaker_ids))]
-    tokens = tokens.dropna(subset=["vowel", "f1_hz", "f2_hz"])
-    tokens = tokens[tokens["vowel"].astype(str) != ""]
-    if "qc" in tokens.columns:
-        # qc is empty when the token passed every check (flags otherwise).
-        tokens = tokens[tokens["qc"].isna() | (tokens["qc"].astype(str) == "")]
-    counts = tokens.groupby("speaker_id")["f1_hz"].transform("size")
-    tokens = tokens[counts >= 3].reset_index(drop=True)
-    if tokens.empty:
-        return tokens
-    z = Lobanov(speaker="speaker_id", formants=("f1_hz", "f2_hz")).fit_transform(tokens)
-    return pd.concat([tokens[["speaker_id", "vowel"]], z], axis=1)
+    tokens = clean_vowel_tokens(vowels[vowels["speaker_id"].isin(set(speaker_ids))])
+    tokens = lobanov_tokens(tokens[tokens["vowel"] != ""])
+    return tokens[["speaker_id", "vowel", "f1_lobanov", "f2_lobanov"]].reset_index(drop=True)
 
 
 def _vowel_space_spread(tokens: pd.DataFrame, group: str) -> pd.Series:
