@@ -653,31 +653,18 @@ def forget(
     manifest logs the erasure as a keyed hash, never the id, and later `extract`
     runs skip the speaker even if the corpus still lists them.
     """
-    import json
-
-    from speech.fit import fit_store
+    from speech.fit import refit_store
     from speech.privacy import forget_speaker
-    from speech.report import build_report
+    from speech.report import rebuild_report
     from speech.store import Store
 
     if not (store / "manifest.json").is_file():
         raise _bad_input(f"{store}: not a store (no manifest.json)", "forget")
 
-    def refit(root: Path) -> None:
-        settings = json.loads((root / "models" / "fit.json").read_text())["settings"]
-        fit_store(root, random_state=settings["seed"],
-                  n_permutations=settings["n_permutations"],
-                  n_prediction_permutations=settings.get("prediction_n_permutations"),
-                  regions={k: tuple(v) for k, v in settings["regions"].items()})
-
-    def rebuild(root: Path, out: Path) -> None:
-        findings = out / "findings.json"
-        k = json.loads(findings.read_text()).get("k_anonymity", 5) if findings.is_file() else 5
-        build_report(root, out, k_anonymity=k)
-
     try:
         with console.status(f"erasing {speaker_id} and recomputing what used them"):
-            summary = forget_speaker(Store(store), speaker_id, refit=refit, rebuild=rebuild)
+            summary = forget_speaker(Store(store), speaker_id, refit=refit_store,
+                                     rebuild=rebuild_report)
     except KeyError as e:
         raise _bad_input(str(e.args[0]), "forget") from e
     rows = ", ".join(f"{n} {t}" for t, n in sorted(summary.rows_removed.items())) or "none"

@@ -408,3 +408,14 @@ def fit_store(
         "files": sorted(f"{name}.parquet" for name in tables),
     })  # fmt: skip
     return out
+
+
+def refit_store(store: str | Path) -> Path:
+    """Fit ``store`` again with the settings its ``models/fit.json`` recorded (after an
+    erasure, say), so that the results differ only by what the store lost."""
+    root = Path(store)
+    settings = json.loads((root / MODELS_DIR / "fit.json").read_text(encoding="utf-8"))["settings"]
+    return fit_store(root, random_state=settings["seed"],
+                     n_permutations=settings["n_permutations"],
+                     n_prediction_permutations=settings.get("prediction_n_permutations"),
+                     regions={k: tuple(v) for k, v in settings["regions"].items()})

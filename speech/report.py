@@ -859,3 +859,11 @@ def build_report(store: Path | str, out: Path | str, *, k_anonymity: int = 5) ->
          "main": [f["sentence"] for f in top], "findings": all_findings},
         indent=2, default=str) + "\n")
     return report
+
+
+def rebuild_report(store: Path | str, out: Path | str) -> Path:
+    """Write the report in ``out`` again, with the k its ``findings.json`` recorded."""
+    findings = Path(out) / "findings.json"
+    k = (json.loads(findings.read_text(encoding="utf-8")).get("k_anonymity", 5)
+         if findings.is_file() else 5)
+    return build_report(store, out, k_anonymity=k)
