@@ -399,7 +399,7 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
     if len(segments):
         starts, ends = segments["start_s"].to_numpy(), segments["end_s"].to_numpy()
         segments["n_nuclei"] = np.searchsorted(nuclei, ends) - np.searchsorted(nuclei, starts)
-        if transcript is not None:
+        if transcript is not None and config.keep_text:
             segments["text"] = _texts(transcript, segments)
     stage.name = "tokens"
     tokens = _tokens(transcript, segments, nuclei, config)
@@ -431,9 +431,6 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
                                        min_tokens=OUTLIER_MIN_TOKENS)
         qc = v["qc"].astype(object).fillna("").to_numpy()
         v["qc"] = np.where(flagged, np.where(qc == "", "outlier", qc + ";outlier"), qc)
-    if not config.keep_text:
-        segments["text"] = pd.Series([None] * len(segments), dtype="string",
-                                     index=segments.index)
     if "vowels" in measured and len(measured["vowels"]):
         v = measured["vowels"]
         v["f0_hz"] = _token_medians(f0, v["start_s"].to_numpy(), v["end_s"].to_numpy(), hop)
