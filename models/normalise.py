@@ -363,6 +363,15 @@ class Lobanov(_SpeakerNormaliser):
         return (values - stats["means_"]) / stats["scales_"]
 
 
+def _log_means(normaliser: _SpeakerNormaliser, frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean ln F per speaker (index) and formant (columns), the statistic of both
+    Nearey (1978) normalisers."""
+    logs = frame.assign(**{c: np.log(frame[c]) for c in normaliser.formants})
+    means = normaliser._grouped(logs).mean()
+    normaliser._require(means.notna().all(axis=1), "at least one value in every formant")
+    return means
+
+
 class Nearey1(_SpeakerNormaliser):
     """Nearey (1978) formant-intrinsic log-mean normalisation ("Nearey1").
 
@@ -387,10 +396,7 @@ class Nearey1(_SpeakerNormaliser):
     _stat_names = ("log_means_",)
 
     def _statistics(self, frame):
-        logs = frame.assign(**{c: np.log(frame[c]) for c in self.formants})
-        means = self._grouped(logs).mean()
-        self._require(means.notna().all(axis=1), "at least one value in every formant")
-        return {"log_means_": self._named(means)}
+        return {"log_means_": self._named(_log_means(self, frame))}
 
     def _normalise(self, values, stats):
         return np.log(values) - stats["log_means_"]
@@ -422,9 +428,7 @@ class Nearey2(_SpeakerNormaliser):
     _stat_names = ("log_means_",)
 
     def _statistics(self, frame):
-        logs = frame.assign(**{c: np.log(frame[c]) for c in self.formants})
-        means = self._grouped(logs).mean()
-        self._require(means.notna().all(axis=1), "at least one value in every formant")
+        means = _log_means(self, frame)
         return {"log_means_": self._named(means.mean(axis=1).to_frame("log_mean"))}
 
     def _normalise(self, values, stats):
