@@ -6,8 +6,9 @@ One Praat analysis per recording, then NumPy per segment:
    "Sound: To PointProcess (periodic, cc)...", which is "To Pitch" (the
    autocorrelation method, default settings) then "Sound & Pitch: To
    PointProcess (cc)": "cc" names how pulses are placed, not the pitch method);
-2. one :class:`parselmouth.Harmonicity` for the whole recording (Praat's
-   "Sound: To Harmonicity (cc)...");
+2. one harmonicity track for the whole recording: Praat's "Sound: To Harmonicity
+   (cc)...", computed by :func:`features.harmonicity.harmonicity_cc` (all frames
+   in one batched FFT) or, with ``hnr_method="praat"``, by Praat itself;
 3. per segment, the measures of Praat's "PointProcess: Get jitter (...)",
    "Sound & PointProcess: Get shimmer (...)" and "Harmonicity: Get mean...",
    reproduced formula for formula. Every per-period quantity (period validity,
@@ -57,12 +58,10 @@ import numpy as np
 import parselmouth
 from parselmouth.praat import call
 
+from features.harmonicity import UNVOICED_HNR_DB, harmonicity_cc
 from features.tracks import as_mono
 
 __all__ = ["MEASURES", "UNVOICED_HNR_DB", "Measure", "voice_quality"]
-
-#: Harmonicity value Praat gives frames that are silent or unvoiced (dB).
-UNVOICED_HNR_DB = -200.0
 
 _PRAAT_MANUAL = (
     "Boersma, P. & Weenink, D. Praat: doing phonetics by computer. Manual pages "
@@ -291,6 +290,7 @@ def voice_quality(
     hnr_time_step_s: float = 0.01,
     hnr_silence_threshold: float = 0.1,
     hnr_periods_per_window: float = 1.0,
+    hnr_method: str = "numpy",
 ) -> dict[str, np.ndarray]:
     """Jitter, shimmer and HNR of each segment, as Praat's voice report computes them.
 
@@ -315,6 +315,11 @@ def voice_quality(
         Largest ratio (>= 1) of consecutive amplitudes counted (Praat: 1.6).
     hnr_time_step_s, hnr_silence_threshold, hnr_periods_per_window : float
         Arguments of "To Harmonicity (cc)" (Praat's defaults: 0.01, 0.1, 1.0).
+    hnr_method : {"numpy", "praat"}
+        ``"numpy"`` (default): :func:`features.harmonicity.harmonicity_cc`, Praat's
+        analysis with the correlations of all frames from one batched FFT (3-20x
+        faster; frame HNRs within a few hundredths of a dB of Praat's, see its tests);
+        ``"praat"``: Praat's own "To Harmonicity (cc)" through Parselmouth.
 
     Returns
     -------
@@ -336,8 +341,10 @@ def voice_quality(
     Notes
     -----
     Praat returns jitter and shimmer as fractions; here they are percentages
-    (x 100), as in its voice report. Agreement with ``parselmouth.praat.call``
-    on the same stretches is to floating-point precision (see the tests).
+    (x 100), as in its voice report. Jitter and shimmer agree with
+    ``parselmouth.praat.call`` on the same stretches to floating-point precision, HNR
+    too with ``hnr_method="praat"``; the default HNR agrees to about 0.1 dB (see
+    the tests).
 
     References
     ----------
@@ -368,6 +375,8 @@ def voice_quality(
     ):
         if not (np.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    if hnr_method not in ("numpy", "praat"):
+        raise ValueError(f"hnr_method must be 'numpy' or 'praat', got {hnr_method!r}")
     for name, value in (
         ("max_period_factor", max_period_factor),
         ("max_amplitude_factor", max_amplitude_factor),
@@ -388,18 +397,21 @@ def voice_quality(
     pulses = call(sound, "To PointProcess (periodic, cc)", float(f0_floor_hz), float(f0_ceiling_hz))
     n_points = int(call(pulses, "Get number of points"))
     t = call(pulses, "To Matrix").values[0] if n_points else np.zeros(0)
-    harmonicity = call(
-        sound,
-        "To Harmonicity (cc)",
-        float(hnr_time_step_s),
-        float(f0_floor_hz),
-        float(hnr_silence_threshold),
-        float(hnr_periods_per_window),
-    )
+    hnr_args = (float(hnr_time_step_s), float(f0_floor_hz), float(hnr_silence_threshold),
+                float(hnr_periods_per_window))
+    if hnr_method == "praat":
+        harmonicity = call(sound, "To Harmonicity (cc)", *hnr_args)
+        hnr = harmonicity.values[0]
+        hnr_x1, hnr_dx = float(harmonicity.x1), float(harmonicity.dx)
+    else:
+        times, hnr = harmonicity_cc(x, sr, time_step_s=hnr_args[0], floor_hz=hnr_args[1],
+                                    silence_threshold=hnr_args[2],
+                                    periods_per_window=hnr_args[3])
+        hnr_x1, hnr_dx = (float(times[0]) if times.size else 0.0), hnr_args[0]
 
     start, end = seg[:, 0], seg[:, 1]
     proper = end > start
-    out["hnr_db"] = _hnr_means(harmonicity, start, end, proper)
+    out["hnr_db"] = _hnr_means(hnr, hnr_x1, hnr_dx, start, end, proper)
     # Pulses in [start, end] (Praat's getWindowPoints): indices imin..imax inclusive.
     imin = np.searchsorted(t, start, side="left")
     imax = np.where(proper, np.searchsorted(t, end, side="right") - 1, imin - 1)
@@ -509,11 +521,10 @@ def _shimmer(
 
 
 def _hnr_means(
-    harmonicity: parselmouth.Harmonicity, start: np.ndarray, end: np.ndarray, proper: np.ndarray
+    h: np.ndarray, x1: float, dx: float, start: np.ndarray, end: np.ndarray, proper: np.ndarray
 ) -> np.ndarray:
-    """Praat's "Harmonicity: Get mean" over each ``[start, end]``; shape (n,), NaN if unvoiced."""
-    h = harmonicity.values[0]
-    x1, dx = float(harmonicity.x1), float(harmonicity.dx)
+    """Praat's "Harmonicity: Get mean" over each ``[start, end]`` of the frame values ``h``
+    (centres ``x1 + i dx``, s); shape (n,), NaN if unvoiced."""
     # Sampled_getWindowSamples: frames whose centre x1 + i dx lies in [start, end].
     lo = np.ceil((start - x1) / dx)
     hi = np.floor((end - x1) / dx) + 1
