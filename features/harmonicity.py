@@ -197,57 +197,63 @@ def _sinc_weights(frac: np.ndarray, depth: np.ndarray, n_taps: int) -> np.ndarra
 
 
 def _interpolate(ext: np.ndarray, rows: np.ndarray, x: np.ndarray, window_n: int,
-                 sinc_depth: int, *, on_grid: bool = False) -> np.ndarray:
-    """Praat's windowed-sinc value of ``ext[rows]`` (lags -W..W) at lag ``x``, shape (n,).
-    ``on_grid``: every ``x`` is a multiple of 1/64 lag (the weights are shared)."""
+                 sinc_depth: int) -> np.ndarray:
+    """Praat's interpolated value (``NUM_interpolate_sinc``) of ``ext[rows]`` at lag ``x``.
+
+    ``ext``: :func:`_symmetric`'s array (lags -W..W with ``sinc_depth`` zero columns
+    either side); ``rows``, ``x``: shape (n,), every ``x`` a multiple of 1/64 lag.
+    Returns shape (n,).
+    """
     left = np.floor(x).astype(np.int64)
     frac = x - left
+    base = sinc_depth + window_n + left  # column of lag `left`
+    # Praat's depth: as far as the array allows on both sides, at most sinc_depth.
     depth = np.clip(np.minimum(window_n - left, left + window_n + 1), 1, max(sinc_depth, 3))
-    taps = np.arange(1 - sinc_depth, sinc_depth + 1)
-    idx = np.clip(left[:, None] + taps + window_n, 0, ext.shape[1] - 1)
     frac_w = np.where(frac == 0, 0.5, frac)
-    if on_grid:  # few distinct (fraction, depth) pairs: compute each pair's weights once
-        key = np.rint(frac_w * 64).astype(np.int64) * (sinc_depth + 1) + depth
-        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        w = _sinc_weights(frac_w[first], depth[first], 2 * sinc_depth)[inverse]
-    else:
-        w = _sinc_weights(frac_w, depth, 2 * sinc_depth)
-    value = np.einsum("ij,ij->i", ext[rows[:, None], idx], w)
-    # Within two lags of the end Praat's depth drops to 2 or 1, where it switches to
-    # cubic and linear interpolation; past the end it holds the last value.
-    last = ext.shape[1] - 1
-    i0 = np.clip(left + window_n, 0, last)
-    yl, yr = ext[rows, i0], ext[rows, np.minimum(i0 + 1, last)]
-    linear = yl + frac * (yr - yl)
-    dyl = 0.5 * (yr - ext[rows, np.maximum(i0 - 1, 0)])
-    dyr = 0.5 * (ext[rows, np.minimum(i0 + 2, last)] - yl)
-    fil, fir = frac, 1.0 - frac
-    cubic = yl * fir + yr * fil - fil * fir * (
-        0.5 * (dyr - dyl) + (fil - 0.5) * (dyl + dyr - 2.0 * (yr - yl)))
-    value = np.where(depth == 2, cubic, np.where(depth <= 1, linear, value))
-    value = np.where(left + window_n >= last, ext[rows, last], value)
-    return np.where(frac == 0, yl, value)
+    # Points on the 1/64-lag grid: the weights depend on (fraction, depth) alone.
+    key = np.rint(frac_w * 64).astype(np.int64) * (sinc_depth + 1) + depth
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    w = _sinc_weights(frac_w[first], depth[first], 2 * sinc_depth)[inverse]
+    taps = np.lib.stride_tricks.sliding_window_view(ext, 2 * sinc_depth, axis=1)
+    value = np.einsum("ij,ij->i", taps[rows, base + 1 - sinc_depth], w)
+    # Exact sample points; within two lags of the end Praat's depth drops to 2 or 1,
+    # where it switches to cubic and linear interpolation; past the end it holds the
+    # last value.
+    odd = np.flatnonzero((frac == 0) | (depth <= 2) | (left >= window_n))
+    if odd.size:
+        rw, b, f = rows[odd], base[odd], frac[odd]
+        y0, y1, y2, y3 = (ext[rw, b + k] for k in (-1, 0, 1, 2))
+        linear = y1 + f * (y2 - y1)
+        dyl, dyr = 0.5 * (y2 - y0), 0.5 * (y3 - y1)
+        cubic = y1 * (1.0 - f) + y2 * f - f * (1.0 - f) * (
+            0.5 * (dyr - dyl) + (f - 0.5) * (dyl + dyr - 2.0 * (y2 - y1)))
+        d = depth[odd]
+        v = np.where(d == 2, cubic, np.where(d <= 1, linear, value[odd]))
+        v = np.where(left[odd] >= window_n, ext[rw, sinc_depth + 2 * window_n], v)
+        value[odd] = np.where(f == 0, y1, v)
+    return value
 
 
-def _symmetric(r: np.ndarray, window_n: int, max_lag: int) -> np.ndarray:
-    """Praat's correlation array ``r[-W..W]`` (``r[-i] = r[i]``, 0 past ``max_lag``),
-    shape (n_frames, 2 W + 1), column ``W + lag``."""
+def _symmetric(r: np.ndarray, window_n: int, max_lag: int, pad: int) -> np.ndarray:
+    """Praat's correlation array ``r[-W..W]`` (``r[-i] = r[i]``, 0 past ``max_lag``)
+    with ``pad`` zero columns either side: shape (n_frames, 2 W + 1 + 2 pad), column
+    ``pad + W + lag``."""
     ext_lags = np.arange(-window_n, window_n + 1)
-    ext = np.zeros((r.shape[0], ext_lags.size))
-    inside = np.abs(ext_lags) <= max_lag
-    ext[:, inside] = r[:, np.abs(ext_lags[inside])]
+    ext = np.zeros((r.shape[0], ext_lags.size + 2 * pad))
+    inside = np.flatnonzero(np.abs(ext_lags) <= max_lag)
+    ext[:, pad + inside] = r[:, np.abs(ext_lags[inside])]
     return ext
 
 
-def _interpolate_halves(ext: np.ndarray, window_n: int, max_lag: int) -> np.ndarray:
+def _interpolate_halves(ext: np.ndarray, window_n: int, max_lag: int, pad: int) -> np.ndarray:
     """Windowed-sinc r at lags ``i + 0.5`` for i = 0..max_lag (depth 8), shape
-    (n_frames, max_lag + 1)."""
+    (n_frames, max_lag + 1); ``ext`` as :func:`_symmetric` returns it."""
     depth = 8
     w = _sinc_weights(np.array(0.5), np.array(depth), 2 * depth)
     # correlate1d centres the filter: with an even length the centre is tap `depth`,
     # i.e. output k weighs inputs k - depth + 1 .. k + depth, as r(k + 0.5) needs.
     out = correlate1d(ext, w, axis=1, mode="nearest", origin=-1)
-    return out[:, window_n : window_n + max_lag + 1]
+    return out[:, pad + window_n : pad + window_n + max_lag + 1]
 
 
 def _strongest_peak(r: np.ndarray, window_n: int, max_lag: int, sinc_depth: int) -> np.ndarray:
@@ -269,11 +275,15 @@ def _strongest_peak(r: np.ndarray, window_n: int, max_lag: int, sinc_depth: int)
     # Between samples the interpolated r can rise far above both (noisy frames at 16
     # kHz): judge each peak by the higher of its sample and the interpolated values
     # half a lag either side, and refine only the peaks within reach of the best.
-    ext = _symmetric(r, window_n, max_lag)
-    half = _interpolate_halves(ext, window_n, max_lag)  # half[:, i]: r at lag i + 0.5
+    ext = _symmetric(r, window_n, max_lag, sinc_depth)
+    half = _interpolate_halves(ext, window_n, max_lag, sinc_depth)  # half[:, i]: r at lag i + 0.5
     reach = np.where(peak, np.maximum(r_mid, np.maximum(half[:, 1:-2], half[:, 2:-1])),
                      -np.inf)
-    pick = peak & (reach >= reach.max(axis=1, keepdims=True) - _CONTENDER)
+    # The half-lag values need 8 lags either side: near the end of the lag range they
+    # mean little, so peaks there are always refined.
+    reach[:, max(reach.shape[1] - 8, 0) :] = np.inf
+    pick = peak & (reach >= np.max(np.where(np.isinf(reach), -np.inf, reach), axis=1,
+                                   keepdims=True) - _CONTENDER)
     rows, cols = np.nonzero(pick)
     best = np.full(n_frames, -np.inf)
     if rows.size == 0:
@@ -284,21 +294,26 @@ def _strongest_peak(r: np.ndarray, window_n: int, max_lag: int, sinc_depth: int)
     # curved; the end of the lag range, where Praat's interpolation is shallow): start
     # from the best of a grid over Praat's search interval, then two parabolic steps.
     grid = lag[:, None] + np.linspace(-1.0, 1.0, 9)
-    on_grid = _interpolate(ext, np.repeat(rows, 9), grid.ravel(), window_n, sinc_depth,
-                           on_grid=True).reshape(grid.shape)
+    on_grid = _interpolate(ext, np.repeat(rows, 9), grid.ravel(), window_n,
+                           sinc_depth).reshape(grid.shape)
     top_x = np.take_along_axis(grid, np.argmax(on_grid, axis=1)[:, None], axis=1)[:, 0]
-    heights = on_grid.max(axis=1)
-    centre = heights
-    for step in (0.1, 0.02):
+    heights = centre = on_grid.max(axis=1)
+    # Every point searched is a multiple of 1/64 lag, so its weights are shared; the
+    # last parabola's vertex (points 1/32 lag apart) gives the height.
+    for step in (8 / 64, 2 / 64):
         below, above = (_interpolate(ext, rows, top_x + o, window_n, sinc_depth)
                         for o in (-step, step))
-        heights = np.maximum(heights, np.maximum(below, above))
         den = below - 2.0 * centre + above
         with np.errstate(divide="ignore", invalid="ignore"):
             shift = np.where(den < 0, 0.5 * step * (below - above) / den, 0.0)
-        top_x = np.clip(top_x + np.clip(shift, -step, step), lag - 1.0, lag + 1.0)
+            vertex = np.where(den < 0, centre - 0.125 * (above - below) ** 2 / den, centre)
+        heights = np.maximum(heights, np.maximum(below, above))
+        top_x = np.clip(top_x + np.rint(np.clip(shift, -step, step) * 64) / 64,
+                        lag - 1.0, lag + 1.0)
         centre = _interpolate(ext, rows, top_x, window_n, sinc_depth)
         heights = np.maximum(heights, centre)
+    # The vertex of the last parabola, where it is the higher and lies within its points.
+    heights = np.maximum(heights, np.where(np.abs(shift) <= step, vertex, -np.inf))
     heights = np.where(heights > 1.0, 1.0 / heights, heights)
     np.maximum.at(best, rows, heights)
     return best
