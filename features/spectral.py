@@ -17,9 +17,13 @@ done once and shared by all the measures that need it:
 The recording is processed in blocks of about ``block_s`` seconds; each block
 reads the samples (and the few neighbouring frames) its frames need, so the
 result equals a one-shot analysis to float32 rounding, and no whole-recording
-STFT is ever held in memory: peak memory is a few hundred MB for 60 s blocks,
-whatever the recording's length. Frames are gathered from a strided view and
-transformed with batched real FFTs in float32 (no Python loop over frames).
+STFT is ever held in memory: the working memory grows with ``block_s`` (some
+90 MB more at 60 s than at 10 s, which is also faster, the arrays staying in
+cache), whatever the recording's length. Frames are gathered from a strided view
+and transformed with batched real FFTs in float32 (no Python loop over frames).
+The mel filter bank, log and DCT of the MFCCs are librosa's, computed here
+(:func:`mel_filters`): importing librosa would add some 125 MB (numba, LLVM) and
+a second to every worker.
 The global mean of the recording is subtracted first (a DC offset would
 otherwise bias the lowest bins).
 
@@ -44,15 +48,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import librosa
 import numpy as np
 import scipy.fft
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import correlate1d
+from scipy.signal import get_window
 
 from features.frames import HOP_S, n_frames
 
-__all__ = ["TRACKS", "TrackInfo", "spectral_tracks"]
+__all__ = ["TRACKS", "TrackInfo", "mel_filters", "spectral_tracks"]
 
 
 @dataclass(frozen=True)
@@ -198,6 +202,73 @@ def _parabolic_peak(logp: np.ndarray, i: np.ndarray, rows: np.ndarray) -> np.nda
     return b - 0.25 * (a - c) * p
 
 
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney's mel scale (Auditory Toolbox): linear below 1 kHz, logarithmic above."""
+    hz = np.asanyarray(hz, dtype=np.float64)
+    f_sp, min_log_hz = 200.0 / 3, 1000.0
+    min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0
+    mel = hz / f_sp
+    return np.where(hz >= min_log_hz,
+                    min_log_mel + np.log(np.maximum(hz, min_log_hz) / min_log_hz) / logstep, mel)
+
+
+def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    mel = np.asanyarray(mel, dtype=np.float64)
+    f_sp, min_log_hz = 200.0 / 3, 1000.0
+    min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0
+    hz = f_sp * mel
+    log_t = mel >= min_log_mel
+    hz[log_t] = min_log_hz * np.exp(logstep * (mel[log_t] - min_log_mel))
+    return hz
+
+
+def mel_filters(sr: float, n_fft: int, *, n_mels: int = 40, fmin: float = 0.0,
+                fmax: float | None = None) -> np.ndarray:
+    """Triangular mel filter bank (Slaney's mel scale and area normalisation).
+
+    The same matrix as ``librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels,
+    fmin=fmin, fmax=fmax)`` (``htk=False``, ``norm="slaney"``, float32), computed
+    operation for operation, so that the spectral tracks need not import librosa
+    (whose import, through numba and LLVM, adds some 125 MB to every worker).
+
+    Parameters
+    ----------
+    sr : float
+        Sample rate (Hz).
+    n_fft : int
+        FFT size; the bank has ``1 + n_fft // 2`` columns, one per bin.
+    n_mels : int
+        Number of triangular filters.
+    fmin, fmax : float
+        Lowest and highest band edge (Hz); ``fmax`` defaults to ``sr / 2``.
+
+    Returns
+    -------
+    np.ndarray of float32, shape (n_mels, 1 + n_fft // 2)
+        Filter ``i`` rises from mel edge ``i`` to ``i + 1`` and falls to ``i + 2``
+        (edges equally spaced in mel), scaled by ``2 / (f[i + 2] - f[i])`` so each
+        has unit area in Hz.
+
+    References
+    ----------
+    Slaney, M. (1998). Auditory Toolbox, version 2. Interval Research Corporation
+    Technical Report 1998-010.
+    """
+    fmax = float(sr) / 2 if fmax is None else fmax
+    n_mels = int(n_mels)
+    weights = np.zeros((n_mels, int(1 + n_fft // 2)), dtype=np.float32)
+    fftfreqs = np.fft.rfftfreq(n=n_fft, d=1.0 / sr)
+    mel_f = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
+    fdiff = np.diff(mel_f)
+    ramps = np.subtract.outer(mel_f, fftfreqs)
+    for i in range(n_mels):  # n_mels rows of a small matrix, built once per call
+        lower = -ramps[i] / fdiff[i]
+        upper = ramps[i + 2] / fdiff[i + 1]
+        weights[i] = np.maximum(0, np.minimum(lower, upper))
+    weights *= (2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels]))[:, np.newaxis]
+    return weights
+
+
 class _Plan:
     """Window, FFT and band settings shared by every block of one call."""
 
@@ -210,10 +281,15 @@ class _Plan:
         self.n_fft = int(n_fft) if n_fft is not None else 1 << int(np.ceil(np.log2(self.win)))
         if self.n_fft < self.win:
             raise ValueError(f"n_fft={n_fft!r} is shorter than the {self.win}-sample window")
-        self.window = librosa.filters.get_window("hann", self.win, fftbins=True).astype(np.float32)
+        self.window = get_window("hann", self.win, fftbins=True).astype(np.float32)
+        # The window followed by n_fft - win zeros: frames of n_fft samples times this
+        # are the zero-padded windowed frames, without an FFT-side padding copy.
+        self.window_fft = np.zeros(self.n_fft, dtype=np.float32)
+        self.window_fft[: self.win] = self.window
         self.off = self.n_fft // 2 - (self.n_fft - self.win) // 2  # samples left of the centre
         self.freqs = np.fft.rfftfreq(self.n_fft, 1.0 / sr)
         self.n_mels = int(n_mels)
+        self.mel_basis = mel_filters(sr, self.n_fft, n_mels=self.n_mels)
         # Long analysis: Praat's Gaussian of 2 * 3 / pitch_floor seconds.
         self.lwin = max(8, round(6.0 / pitch_floor_hz * sr))
         self.ln_fft = scipy.fft.next_fast_len(self.lwin, real=True)
@@ -307,8 +383,11 @@ def _short_measures(p: _Plan, power: np.ndarray, out: dict, dst: slice, first: i
     lo_b, hi_b = _band(p.freqs, 0.0, 2000.0), _band(p.freqs, 2000.0, 5000.0)
     if lo_b.size and hi_b.size:
         out["hammarberg_db"][dst] = ratio_db(pw[:, lo_b].max(axis=1), pw[:, hi_b].max(axis=1))
-    mel = librosa.feature.melspectrogram(S=pw.T, sr=p.sr, n_fft=p.n_fft, n_mels=p.n_mels)
-    mfcc = librosa.feature.mfcc(S=librosa.power_to_db(mel, top_db=None), n_mfcc=_N_MFCC)
+    # librosa.feature.melspectrogram(S=pw.T) and mfcc(S=power_to_db(mel, top_db=None)),
+    # operation for operation (same values, bit for bit), without importing librosa.
+    mel = np.einsum("...ft,mf->...mt", pw.T, p.mel_basis, optimize=True)
+    mel_db = 10.0 * np.log10(np.maximum(1e-10, mel))
+    mfcc = scipy.fft.dct(mel_db, axis=-2, type=2, norm="ortho")[:_N_MFCC]
     for i in range(_N_MFCC):
         out[f"mfcc{i + 1}"][dst] = mfcc[i]
 
@@ -338,9 +417,22 @@ def _smooth(values: np.ndarray, weights: np.ndarray, axis: int) -> np.ndarray:
     if weights.size == 1:
         return values
     w = weights.astype(values.dtype)
-    out = correlate1d(values, w, axis=axis, mode="constant")
-    norm = correlate1d(np.ones(values.shape[axis], dtype=values.dtype), w, mode="constant")
-    return out / (norm[:, None] if axis == 0 else norm)
+    if axis == 1:
+        out = correlate1d(values, w, axis=axis, mode="constant")
+        norm = correlate1d(np.ones(values.shape[axis], dtype=values.dtype), w, mode="constant")
+        return out / norm
+    # Across frames (a few weights, whole rows): shifted row slices, 3x faster than
+    # correlate1d, equal to float32 rounding (correlate1d sums in float64).
+    n, half = values.shape[0], w.size // 2
+    out = np.zeros_like(values)
+    norm = np.zeros(n, dtype=values.dtype)
+    for j, wj in enumerate(w):
+        shift = j - half  # out[i] += w[j] * values[i + shift], inside the array
+        lo, hi = max(0, -shift), min(n, n - shift)
+        if hi > lo:
+            out[lo:hi] += wj * values[lo + shift : hi + shift]
+            norm[lo:hi] += wj
+    return out / norm[:, None]
 
 
 def _cpps(p: _Plan, flat: np.ndarray, keep: slice) -> np.ndarray:
@@ -552,7 +644,7 @@ def _block(p: _Plan, x: np.ndarray, mean: float, k0: int, k1: int, n: int, out: 
     a, b = max(0, k0 - h), min(n, k1 + h)  # frames analysed (with context)
     centres = np.rint(np.arange(a, b, dtype=np.float64) * p.hop_s * p.sr).astype(np.int64)
     left = max(p.off, p.loff)
-    right = max(p.win - p.off, p.lwin - p.loff)
+    right = max(p.n_fft - p.off, p.lwin - p.loff)
     s0, s1 = int(centres[0]) - left, int(centres[-1]) + right
     seg = np.zeros(s1 - s0, dtype=np.float32)
     lo, hi = max(s0, 0), min(s1, x.size)
@@ -564,8 +656,8 @@ def _block(p: _Plan, x: np.ndarray, mean: float, k0: int, k1: int, n: int, out: 
     # Short analysis: frames k0-1 .. k1-1 (previous frame for the flux).
     first = 1 if k0 > 0 else 0
     ss = slice(k0 - first - a, k1 - a)
-    fr = _frames(seg, rel[ss] - p.off, p.win) * p.window
-    spec = scipy.fft.rfft(fr, n=p.n_fft, axis=1)
+    fr = _frames(seg, rel[ss] - p.off, p.n_fft) * p.window_fft
+    spec = scipy.fft.rfft(fr, axis=1)
     del fr
     power = spec.real**2 + spec.imag**2
     del spec

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -38,7 +38,7 @@ from features.activity import (
     voice_activity,
 )
 from features.formants import measure_vowels
-from features.frames import merge_runs, time_to_frames
+from features.frames import merge_runs, n_frames, time_to_frames
 from features.functionals import hz_to_st, segment_functionals
 from features.nuclei import syllable_nuclei
 from features.quality import DEAD_CHANNEL_DBFS, DiagnosticsAccumulator
@@ -63,6 +63,10 @@ from speech.tokens import TOKEN_COLUMNS, aligned_tokens, assign_to_segments, nuc
 #: Vowel outlier flag: significance level and smallest speaker x vowel category tested.
 OUTLIER_ALPHA = 0.001
 OUTLIER_MIN_TOKENS = 15
+#: Block (s) of the spectral analysis inside each pass-1 block: the result does not
+#: depend on it (to float32 rounding); its transient STFT frames do (some 90 MB less
+#: at 10 s than at 60 s), and 10 s blocks stay in cache (20-40 % faster, measured).
+SPECTRAL_BLOCK_S = 10.0
 #: Below this source rate (Hz) there is no band for /s/ (4-8 kHz).
 NARROW_BAND_RATE_HZ = 16000
 #: Spectral measures of an /s/ token (NaN when the source rate cannot carry them).
@@ -122,10 +126,11 @@ class SegmentationConfig:
         ``auto`` takes the best source available (transcript, then channel map,
         then clustering); the others force one method, e.g. ``cluster`` to check
         clustering against transcripts a corpus has.
-    token_voices : {"profiled", "all"}
+    token_voices : {"profiled", "all", "none"}
         Whose vowel and /s/ tokens are measured: the profiled speakers' (the
-        recording's speaker and any voice with a known gender) or every voice's,
-        interviewers' included. Interviewers are never modelled, and formant
+        recording's speaker and any voice with a known gender), every voice's,
+        interviewers' included, or nobody's (segment features only, as `bench`
+        times the feature core). Interviewers are never modelled, and formant
         analysis is the costliest stage, so "profiled" is the default.
     keep_text : bool
         Keep the transcript's words in the outputs (segment ``text``, token
@@ -159,9 +164,9 @@ class SegmentationConfig:
         if self.attribution not in ATTRIBUTION_METHODS:
             raise ValueError(f"unknown attribution {self.attribution!r}; use one of "
                              f"{', '.join(ATTRIBUTION_METHODS)}")
-        if self.token_voices not in ("profiled", "all"):
-            raise ValueError(f"unknown token_voices {self.token_voices!r}; use 'profiled' or "
-                             "'all'")
+        if self.token_voices not in ("profiled", "all", "none"):
+            raise ValueError(f"unknown token_voices {self.token_voices!r}; use 'profiled', "
+                             "'all' or 'none'")
         if self.vad not in ("energy", "silero"):
             raise ValueError(f"unknown vad back end {self.vad!r}; use 'energy' or 'silero'")
         for name in ("sample_rate", "hop_s", "min_pause_s", "utterance_pause_s"):
@@ -230,26 +235,62 @@ def segment_recording(
                            measured.get("sibilants"))
 
 
-@dataclass
 class _Tracks:
-    """Frame tracks of a whole recording, gathered block by block (pass 1)."""
+    """Frame tracks of a whole recording, written block by block (pass 1) into arrays
+    allocated once for the frames the recording's duration announces.
 
-    intensity: list = field(default_factory=list)
-    vowel_band: list = field(default_factory=list)
-    f0: list = field(default_factory=list)
-    channel_levels: list = field(default_factory=list)
-    mfcc: list = field(default_factory=list)
-    level: list = field(default_factory=list)
-    silero: list = field(default_factory=list)
-    spectral: list = field(default_factory=list)
+    Gathering blocks in lists and concatenating them would hold every track twice
+    at the end (a 3-hour recording has 1.08 M frames: 22 spectral tracks and 19
+    MFCCs in float32 are 170 MB, doubled). Pages of an ``np.empty`` array that are
+    never written are never resident, so a generous estimate costs nothing; a
+    recording that decodes longer than announced (a container's estimated duration)
+    grows its arrays by half each time, so that the copies stay few.
+    """
 
-    def add(self, name: str, values: np.ndarray | None) -> None:
-        if values is not None:
-            getattr(self, name).append(values)
+    def __init__(self, n_frames: int) -> None:
+        self.capacity = max(1, int(n_frames))
+        self._arrays: dict[str, np.ndarray] = {}
+        self._axis: dict[str, int] = {}
+        self._filled: dict[str, int] = {}
 
-    def get(self, name: str, axis: int = -1) -> np.ndarray | None:
-        parts = getattr(self, name)
-        return np.concatenate(parts, axis=axis) if parts else None
+    def add(self, name: str, values: np.ndarray | None, axis: int = -1) -> None:
+        """Append ``values`` (frames along ``axis``) to track ``name``."""
+        if values is None:
+            return
+        values = np.asarray(values)
+        axis = axis % values.ndim
+        n, start = values.shape[axis], self._filled.get(name, 0)
+        buffer = self._arrays.get(name)
+        if buffer is None or start + n > buffer.shape[axis]:
+            shape = list(values.shape)
+            shape[axis] = max(self.capacity, start + n if buffer is None
+                              else (start + n) * 3 // 2)
+            grown = np.empty(shape, dtype=values.dtype)
+            if buffer is not None:
+                grown[self._index(axis, grown.ndim, 0, start)] = buffer[
+                    self._index(axis, grown.ndim, 0, start)]
+            self._arrays[name], self._axis[name], buffer = grown, axis, grown
+        buffer[self._index(axis, buffer.ndim, start, start + n)] = values
+        self._filled[name] = start + n
+
+    def get(self, name: str) -> np.ndarray | None:
+        """The frames written so far (a view, frames along the axis they were added on)."""
+        buffer = self._arrays.get(name)
+        if buffer is None:
+            return None
+        axis = self._axis[name]
+        return buffer[self._index(axis, buffer.ndim, 0, self._filled[name])]
+
+    def release(self, *names: str) -> None:
+        """Drop tracks no longer needed (their memory returns once no view is left)."""
+        for name in names:
+            self._arrays.pop(name, None)
+
+    @staticmethod
+    def _index(axis: int, ndim: int, start: int, stop: int) -> tuple:
+        index = [slice(None)] * ndim
+        index[axis] = slice(start, stop)
+        return tuple(index)
 
 
 def _blocks_with_context(recording: Recording, config: SegmentationConfig):
@@ -287,7 +328,11 @@ def _pass_one(recording: Recording, config: SegmentationConfig, want_mfcc: bool)
     sr, hop = config.sample_rate, config.hop_s
     hop_n = round(hop * sr)
     diagnostics = DiagnosticsAccumulator()
-    tracks = _Tracks()
+    # Frames the duration announces, plus a second of slack for resampling round-off
+    # (an estimated or missing duration only costs the arrays a regrowth).
+    duration_s = recording.info().duration_s
+    announced = duration_s if np.isfinite(duration_s) and duration_s > 0 else config.block_s
+    tracks = _Tracks(n_frames(int(np.ceil(announced * sr)), sr, hop) + int(1 / hop))
     whole = None  # the mix, kept when the recording is a single block (pass 2 reuses it)
     for index, (audio, left, core) in enumerate(_blocks_with_context(recording, config)):
         diagnostics.update(audio[:, left : left + core])
@@ -306,14 +351,14 @@ def _pass_one(recording: Recording, config: SegmentationConfig, want_mfcc: bool)
                 [intensity_db(audio[c], sr, hop_s=hop)[keep] for c in range(audio.shape[0])]))
         if want_mfcc:
             mfcc, level = voice_frames(mix, sr, hop_s=hop)
-            tracks.add("mfcc", mfcc[keep])
+            tracks.add("mfcc", mfcc[keep], axis=0)
             tracks.add("level", level[keep])
         if config.vad == "silero":
             tracks.add("silero", silero_probability(mix, sr, hop_s=hop)[keep])
         if config.features:
             # H1-H2 and H1-A3 take the first-pass F0: harmonic peaks are searched
             # within +-10% of it, which an adapted range would not move.
-            spectral = spectral_tracks(mix, sr, hop_s=hop, f0_hz=f0, block_s=config.block_s)
+            spectral = spectral_tracks(mix, sr, hop_s=hop, f0_hz=f0, block_s=SPECTRAL_BLOCK_S)
             tracks.add("spectral", np.stack([spectral[t.name][keep] for t in SPECTRAL_TRACKS])
                        .astype(np.float32))
         whole = mix if index == 0 and is_last else None
@@ -377,13 +422,14 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
     elif multi and forced in ("auto", "channel"):
         method = "channel"
         voices, labels, confidence = _labels_from_channels(
-            recording, tracks.get("channel_levels", axis=1), diagnostics.dead_channels, hop
+            recording, tracks.get("channel_levels"), diagnostics.dead_channels, hop
         )
     elif clustering:
         method = "cluster"
         voices, labels, confidence = _labels_from_clusters(
-            recording, tracks.get("mfcc", axis=0), tracks.get("level"), active, f0, hop
+            recording, tracks.get("mfcc"), tracks.get("level"), active, f0, hop
         )
+        tracks.release("mfcc", "level")
     else:
         method = "single"
         voices = [recording.speaker_id]
@@ -436,7 +482,7 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
         v["f0_hz"] = _token_medians(f0, v["start_s"].to_numpy(), v["end_s"].to_numpy(), hop)
     if config.features and len(segments):
         stage.name = "features"
-        segments = _add_features(segments, f0, intensity, tracks.get("spectral", axis=1),
+        segments = _add_features(segments, f0, intensity, tracks.get("spectral"),
                                  quality, config)
         segments = _add_intervals(segments, transcript, config)
     out.update(method=method, warnings="; ".join(notes))
@@ -619,7 +665,8 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
                                          f0_ceiling_hz=ceiling)
                 for name, values in measures.items():
                     quality[name][chunk[rows]] = values
-                if not (config.token_voices == "all" or voice == recording.speaker_id
+                if config.token_voices == "none" or not (
+                        config.token_voices == "all" or voice == recording.speaker_id
                         or voice in genders):
                     continue
                 ids = set(part["segment_id"].iloc[rows])

@@ -1,5 +1,6 @@
 """The `speech-profile` command line: exit codes, messages, summaries."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -199,4 +200,8 @@ def test_bench_prints_both_speeds_and_the_ratio(tmp_path):
     result = run("bench", wav, "--repeats", "1")
     assert result.exit_code == 0, result.output
     assert "x real time" in result.output and "openSMILE eGeMAPSv02" in result.output
-    assert "ratio" in result.output
+    assert "full (" in result.output and "feature core (" in result.output
+    ratios = re.search(r"full (\d+\.\d+), feature core (\d+\.\d+)", result.output)
+    assert ratios is not None, result.output
+    # without FastTrack's formant analyses the core is faster than the full extraction
+    assert float(ratios[2]) > float(ratios[1]) > 0

@@ -77,6 +77,10 @@ def test_only_profiled_voices_have_their_tokens_measured_by_default(corpus):
     np.testing.assert_allclose(mine["f1_hz"].to_numpy(), profiled.vowels["f1_hz"].to_numpy())
     # the segments (and their features) still cover every voice
     assert set(profiled.segments["speaker_id"]) == {rec.speaker_id, "INT1"}
+    # "none" measures no token and leaves every segment feature as it was
+    core = segment_recording(rec, SegmentationConfig(token_voices="none"))
+    assert core.vowels is None and core.sibilants is None
+    pd.testing.assert_frame_equal(core.segments, profiled.segments)
 
 
 def test_cluster_attribution_names_the_interviewee(corpus, truth):
