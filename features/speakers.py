@@ -425,6 +425,7 @@ def cluster_speakers(
     durations_s: np.ndarray | None = None,
     min_duration_s: float = 0.3,
     n_iter: int = 10,
+    max_linkage: int = 4000,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cluster segment embeddings into ``n_speakers`` voices.
 
@@ -451,6 +452,11 @@ def cluster_speakers(
         back to all segments when it has fewer than ``2 * n_speakers``).
     n_iter : int
         Most refinement iterations (0: Ward only).
+    max_linkage : int
+        Most segments in the Ward linkage, whose memory grows with the square of
+        their number (4000: about 130 MB, some 3 hours of interview). A larger core
+        is linked on its ``max_linkage`` longest segments; the refinement then runs
+        on the whole core.
 
     Returns
     -------
@@ -500,8 +506,13 @@ def cluster_speakers(
     if core.sum() < 2 * k:
         core = np.ones(n, dtype=bool)
     xc, wc = x[core], np.maximum(dur[core], 1e-3)
-    lab = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(xc)
-    means = _centroids(xc, lab, wc, k)
+    if int(max_linkage) < 2 * k:
+        raise ValueError(f"max_linkage must be at least 2 * n_speakers, got {max_linkage!r}")
+    linked = np.sort(np.argsort(-wc, kind="stable")[: int(max_linkage)])
+    lab = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(xc[linked])
+    means = _centroids(xc[linked], lab, wc[linked], k)
+    if linked.size < xc.shape[0]:
+        lab = _nearest(xc, means)
     for _ in range(n_iter):
         new = _nearest(xc, means)
         if np.array_equal(new, lab) or np.unique(new).size < k:

@@ -178,6 +178,34 @@ def test_clusters_are_ordered_by_total_duration():
     assert np.all(conf > 0.8)
 
 
+def test_ward_links_at_most_max_linkage_segments_and_the_rest_follow(monkeypatch):
+    """Ward's memory grows with the square of the segments: a long recording's core is
+    linked on its longest segments, refined on all of them, with the same voices."""
+    import features.speakers as speakers
+
+    rng = np.random.default_rng(8)
+    n = 3000
+    truth = rng.integers(0, 2, n)
+    emb = rng.normal(0, 1.0, (n, 6)) + 2.5 * truth[:, None]
+    dur = rng.uniform(0.3, 4.0, n)
+    linked_sizes = []
+    real = speakers.AgglomerativeClustering
+
+    class Recording(real):
+        def fit_predict(self, x, y=None):
+            linked_sizes.append(len(x))
+            return super().fit_predict(x)
+
+    monkeypatch.setattr(speakers, "AgglomerativeClustering", Recording)
+    capped, _ = cluster_speakers(emb, n_speakers=2, durations_s=dur, max_linkage=400)
+    full, _ = cluster_speakers(emb, n_speakers=2, durations_s=dur)
+    assert linked_sizes == [400, n]
+    assert np.mean(capped == full) > 0.99
+    assert max(np.mean(capped == truth), np.mean(capped != truth)) > 0.95
+    with pytest.raises(ValueError, match="max_linkage"):
+        cluster_speakers(emb, n_speakers=2, max_linkage=3)
+
+
 def test_boundary_segment_has_low_confidence():
     emb = np.array([[0.0], [0.1], [-0.1], [10.0], [10.1], [9.9], [5.2]])
     labels, conf = cluster_speakers(emb, n_speakers=2, min_duration_s=0.0)
