@@ -158,6 +158,16 @@ MEASURES: tuple[Measure, ...] = (
         _HNR_REFERENCE,
     ),
     Measure(
+        "hnr_report_db",
+        "dB",
+        "Mean harmonics-to-noise ratio of the voiced frames of the pitch analysis that "
+        "places the pulses, 10 log10(r / (1 - r)) of each frame's autocorrelation r, "
+        "averaged over the segment with linear interpolation between frames: the figure "
+        "Praat's Voice report prints as 'Mean harmonics-to-noise ratio'.",
+        'Praat manual "Voice"; sources VoiceAnalysis.cpp (Pitch_getMeanStrength) and '
+        "Sampled.cpp (Sampled_getMean, interpolated); " + _HNR_REFERENCE,
+    ),
+    Measure(
         "n_periods",
         "count",
         "Number of glottal periods in the segment that Praat counts as periods (within "
@@ -394,7 +404,11 @@ def voice_quality(
         return out
 
     sound = parselmouth.Sound(x, sampling_frequency=float(sr))
-    pulses = call(sound, "To PointProcess (periodic, cc)", float(f0_floor_hz), float(f0_ceiling_hz))
+    # Praat's "To PointProcess (periodic, cc)" is "To Pitch" (autocorrelation, default
+    # settings) then "Sound & Pitch: To PointProcess (cc)": done in two steps here, the
+    # pulses are the same and the pitch's strengths give the voice report's HNR.
+    pitch = sound.to_pitch_ac(pitch_floor=float(f0_floor_hz), pitch_ceiling=float(f0_ceiling_hz))
+    pulses = call([sound, pitch], "To PointProcess (cc)")
     n_points = int(call(pulses, "Get number of points"))
     t = call(pulses, "To Matrix").values[0] if n_points else np.zeros(0)
     hnr_args = (float(hnr_time_step_s), float(f0_floor_hz), float(hnr_silence_threshold),
@@ -412,6 +426,7 @@ def voice_quality(
     start, end = seg[:, 0], seg[:, 1]
     proper = end > start
     out["hnr_db"] = _hnr_means(hnr, hnr_x1, hnr_dx, start, end, proper)
+    out["hnr_report_db"] = _report_hnr_means(pitch, float(f0_ceiling_hz), start, end, proper)
     # Pulses in [start, end] (Praat's getWindowPoints): indices imin..imax inclusive.
     imin = np.searchsorted(t, start, side="left")
     imax = np.where(proper, np.searchsorted(t, end, side="right") - 1, imin - 1)
@@ -535,3 +550,95 @@ def _hnr_means(
     count = _range_sums(voiced.astype(np.float64), lo, hi)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(proper & (count > 0), total / count, np.nan)
+
+
+def _report_hnr_means(pitch: parselmouth.Pitch, ceiling_hz: float, start: np.ndarray,
+                      end: np.ndarray, proper: np.ndarray) -> np.ndarray:
+    """The voice report's "Mean harmonics-to-noise ratio" of each ``[start, end]``.
+
+    Praat's ``Pitch_getMeanStrength`` in dB: each frame whose chosen candidate lies in
+    (0, ceiling) has ``10 log10(r / (1 - r))`` of its strength ``r`` (clipped to
+    +-150 dB), the others are undefined; the mean is ``Sampled_getMean`` with
+    interpolation: the area under the piecewise-linear curve through the defined
+    frames, over the stretch of time where it is defined, with Praat's corrections
+    within the first and last half frame. Shape (n,), NaN where nothing is defined.
+    """
+    sel = pitch.selected_array
+    r, f = sel["strength"].astype(np.float64), sel["frequency"].astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        db = np.where(r <= 1e-15, -150.0,
+                      np.where(r > 1.0 - 1e-15, 150.0, 10.0 * np.log10(r / (1.0 - r))))
+    v = np.where((f > 0) & (f < ceiling_hz), db, np.nan)
+    nx, x1, dx = v.size, float(pitch.x1), float(pitch.dx)
+    out = np.full(start.shape, np.nan)
+    if nx == 0:
+        return out
+    # 1-based frame values with undefined (NaN) guards at 0 and nx + 1.
+    vv = np.concatenate(([np.nan], v, [np.nan]))
+    defined = np.isfinite(vv)
+    csum = np.concatenate(([0.0], np.cumsum(np.where(defined, vv, 0.0))))
+    ccount = np.concatenate(([0.0], np.cumsum(defined)))
+    xmin = np.maximum(start, float(pitch.xmin))
+    xmax = np.minimum(end, float(pitch.xmax))
+    ok = proper & (xmax > xmin)
+    imin = np.maximum(np.ceil((xmin - x1) / dx).astype(np.int64) + 1, 1)
+    imax = np.minimum(np.floor((xmax - x1) / dx).astype(np.int64) + 1, nx)
+    some = imax >= imin
+    lo, hi = np.clip(imin, 0, nx + 1), np.clip(imax, 0, nx + 1)
+    total = np.where(some, csum[np.maximum(hi, lo - 1) + 1] - csum[lo], 0.0)
+    span = np.where(some, ccount[np.maximum(hi, lo - 1) + 1] - ccount[lo], 0.0)
+
+    def at(i):
+        return vv[np.clip(i, 0, nx + 1)]
+
+    left_edge, right_edge = x1 - 0.5 * dx, x1 - 0.5 * dx + nx * dx
+    # The first sampling interval.
+    phase = (x1 + (imin - 1) * dx - xmin) / dx
+    right, left = at(imin), at(imin - 1)
+    fix = some & (xmin > left_edge)
+    rd, ld = np.isfinite(right), np.isfinite(left)
+    both = fix & rd & ld
+    only_r = fix & rd & ~ld
+    only_l = fix & ~rd & ld & (phase > 0.5)
+    p_half = np.minimum(phase, 0.5)
+    r0, l0 = np.nan_to_num(right), np.nan_to_num(left)
+    span += np.where(fix & rd, -0.5, 0.0) + np.where(both, phase, 0.0) + np.where(
+        only_r, p_half, 0.0) + np.where(only_l, phase - 0.5, 0.0)
+    total += (np.where(fix & rd, -0.5 * r0, 0.0)
+              + np.where(both, phase * (r0 + 0.5 * phase * (l0 - r0)), 0.0)
+              + np.where(only_r, p_half * r0, 0.0) + np.where(only_l, (phase - 0.5) * l0, 0.0))
+    # The last sampling interval.
+    phase = (xmax - (x1 + (imax - 1) * dx)) / dx
+    left, right = at(imax), at(imax + 1)
+    fix = some & (xmax < right_edge)
+    ld, rd = np.isfinite(left), np.isfinite(right)
+    both = fix & ld & rd
+    only_l = fix & ld & ~rd
+    only_r = fix & ~ld & rd & (phase > 0.5)
+    p_half = np.minimum(phase, 0.5)
+    l0, r0 = np.nan_to_num(left), np.nan_to_num(right)
+    span += np.where(fix & ld, -0.5, 0.0) + np.where(both, phase, 0.0) + np.where(
+        only_l, p_half, 0.0) + np.where(only_r, phase - 0.5, 0.0)
+    total += (np.where(fix & ld, -0.5 * l0, 0.0)
+              + np.where(both, phase * (l0 + 0.5 * phase * (r0 - l0)), 0.0)
+              + np.where(only_l, p_half * l0, 0.0) + np.where(only_r, (phase - 0.5) * r0, 0.0))
+    # No frame centre inside: the mean of the interpolated curve between the two
+    # neighbouring frames, over the part of it that is defined.
+    none = ~some & (imin == imax + 1)
+    left, right = at(imax), at(imin)
+    p1 = (xmin - (x1 + (imax - 1) * dx)) / dx
+    p2 = (xmax - (x1 + (imax - 1) * dx)) / dx
+    ld, rd = np.isfinite(left), np.isfinite(right)
+    l0, r0 = np.nan_to_num(left), np.nan_to_num(right)
+    both = none & ld & rd
+    only_l = none & ld & ~rd & (p1 < 0.5)
+    only_r = none & ~ld & rd & (p2 > 0.5)
+    p2_l, p1_r = np.minimum(p2, 0.5), np.maximum(p1, 0.5)
+    span += (np.where(both, p2 - p1, 0.0) + np.where(only_l, p2_l - p1, 0.0)
+             + np.where(only_r, p2 - p1_r, 0.0))
+    total += (np.where(both, (p2 - p1) * (l0 + 0.5 * (p1 + p2) * (r0 - l0)), 0.0)
+              + np.where(only_l, (p2_l - p1) * l0, 0.0)
+              + np.where(only_r, (p2 - p1_r) * r0, 0.0))
+    good = ok & (span > 0)
+    out[good] = total[good] / span[good]
+    return out

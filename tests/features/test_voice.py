@@ -8,6 +8,7 @@ the implementation reproduces Praat's formulas, so the tests hold it to 1e-6.
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,7 @@ def praat_reference(y: np.ndarray, sr: float, segments: np.ndarray) -> dict[str,
     sound = parselmouth.Sound(np.asarray(y, dtype=np.float64), sampling_frequency=float(sr))
     pulses = call(sound, "To PointProcess (periodic, cc)", 75.0, 600.0)
     harmonicity = call(sound, "To Harmonicity (cc)", 0.01, 75.0, 0.1, 1.0)
+    pitch = sound.to_pitch_ac(pitch_floor=75.0, pitch_ceiling=600.0)  # the one "periodic" uses
     rows = []
     for start, end in segments:
         row = [
@@ -51,6 +53,7 @@ def praat_reference(y: np.ndarray, sr: float, segments: np.ndarray) -> dict[str,
             )
             row.append(value if kind == "local_dB" else 100 * value)
         row.append(call(harmonicity, "Get mean", start, end))
+        row.append(_report_hnr(sound, pitch, pulses, start, end))
         row.append(call(pulses, "Get number of periods", start, end, *PERIOD_ARGS))
         rows.append(row)
     table = np.array(rows, dtype=np.float64).reshape(-1, len(KEYS))
@@ -62,10 +65,28 @@ def praat_reference(y: np.ndarray, sr: float, segments: np.ndarray) -> dict[str,
 HNR_ATOL_DB = 0.1
 
 
+def _report_hnr(sound, pitch, pulses, start: float, end: float) -> float:
+    """The "Mean harmonics-to-noise ratio" line of Praat's Voice report (3 decimals)."""
+    if not end > start:
+        return np.nan
+    report = call([sound, pitch, pulses], "Voice report", start, end, 75.0, 600.0,
+                  *PERIOD_ARGS[2:], AMPLITUDE_FACTOR, 0.03, 0.45)
+    match = re.search(r"Mean harmonics-to-noise ratio: (-?[\d.]+) dB", report)
+    return float(match[1]) if match else np.nan
+
+
+#: The Voice report prints its HNR with 3 decimals.
+REPORT_ATOL_DB = 0.0005 + 1e-9
+
+
 def assert_matches_praat(got: dict[str, np.ndarray], ref: dict[str, np.ndarray],
                          *, exact_hnr: bool = True) -> None:
     for key in KEYS:
         assert np.array_equal(np.isnan(got[key]), np.isnan(ref[key])), key
+        if key == "hnr_report_db":
+            np.testing.assert_allclose(got[key], ref[key], rtol=0, atol=REPORT_ATOL_DB,
+                                       err_msg=key)
+            continue
         if key == "hnr_db" and not exact_hnr:
             np.testing.assert_allclose(got[key], ref[key], rtol=0, atol=HNR_ATOL_DB,
                                        err_msg=key)
