@@ -592,36 +592,16 @@ def _report_hnr_means(pitch: parselmouth.Pitch, ceiling_hz: float, start: np.nda
         return vv[np.clip(i, 0, nx + 1)]
 
     left_edge, right_edge = x1 - 0.5 * dx, x1 - 0.5 * dx + nx * dx
-    # The first sampling interval.
-    phase = (x1 + (imin - 1) * dx - xmin) / dx
-    right, left = at(imin), at(imin - 1)
-    fix = some & (xmin > left_edge)
-    rd, ld = np.isfinite(right), np.isfinite(left)
-    both = fix & rd & ld
-    only_r = fix & rd & ~ld
-    only_l = fix & ~rd & ld & (phase > 0.5)
-    p_half = np.minimum(phase, 0.5)
-    r0, l0 = np.nan_to_num(right), np.nan_to_num(left)
-    span += np.where(fix & rd, -0.5, 0.0) + np.where(both, phase, 0.0) + np.where(
-        only_r, p_half, 0.0) + np.where(only_l, phase - 0.5, 0.0)
-    total += (np.where(fix & rd, -0.5 * r0, 0.0)
-              + np.where(both, phase * (r0 + 0.5 * phase * (l0 - r0)), 0.0)
-              + np.where(only_r, p_half * r0, 0.0) + np.where(only_l, (phase - 0.5) * l0, 0.0))
-    # The last sampling interval.
-    phase = (xmax - (x1 + (imax - 1) * dx)) / dx
-    left, right = at(imax), at(imax + 1)
-    fix = some & (xmax < right_edge)
-    ld, rd = np.isfinite(left), np.isfinite(right)
-    both = fix & ld & rd
-    only_l = fix & ld & ~rd
-    only_r = fix & ~ld & rd & (phase > 0.5)
-    p_half = np.minimum(phase, 0.5)
-    l0, r0 = np.nan_to_num(left), np.nan_to_num(right)
-    span += np.where(fix & ld, -0.5, 0.0) + np.where(both, phase, 0.0) + np.where(
-        only_l, p_half, 0.0) + np.where(only_r, phase - 0.5, 0.0)
-    total += (np.where(fix & ld, -0.5 * l0, 0.0)
-              + np.where(both, phase * (l0 + 0.5 * phase * (r0 - l0)), 0.0)
-              + np.where(only_l, p_half * l0, 0.0) + np.where(only_r, (phase - 0.5) * r0, 0.0))
+    # The first and the last sampling interval: the loop above counted half a frame of
+    # constant value beyond the edge frames; Praat replaces it by the part of the
+    # interval inside the range, interpolated towards the neighbour outside.
+    for phase, inner, outer, fix in (
+        ((x1 + (imin - 1) * dx - xmin) / dx, at(imin), at(imin - 1), some & (xmin > left_edge)),
+        ((xmax - (x1 + (imax - 1) * dx)) / dx, at(imax), at(imax + 1), some & (xmax < right_edge)),
+    ):
+        d_span, d_total = _edge_correction(phase, inner, outer)
+        span += np.where(fix, d_span, 0.0)
+        total += np.where(fix, d_total, 0.0)
     # No frame centre inside: the mean of the interpolated curve between the two
     # neighbouring frames, over the part of it that is defined.
     none = ~some & (imin == imax + 1)
@@ -642,3 +622,27 @@ def _report_hnr_means(pitch: parselmouth.Pitch, ceiling_hz: float, start: np.nda
     good = ok & (span > 0)
     out[good] = total[good] / span[good]
     return out
+
+
+def _edge_correction(phase: np.ndarray, inner: np.ndarray, outer: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Praat's correction of an interpolated mean within an edge sampling interval.
+
+    ``phase``: the fraction of the interval between the edge frame's centre and the
+    range's end; ``inner``, ``outer``: the edge frame's value and its neighbour's
+    outside the range (NaN: undefined). Returns the changes to the defined span
+    (frames) and to the sum.
+    """
+    i_ok, o_ok = np.isfinite(inner), np.isfinite(outer)
+    i0, o0 = np.nan_to_num(inner), np.nan_to_num(outer)
+    both = i_ok & o_ok
+    only_inner = i_ok & ~o_ok
+    only_outer = ~i_ok & o_ok & (phase > 0.5)
+    half = np.minimum(phase, 0.5)
+    d_span = (np.where(i_ok, -0.5, 0.0) + np.where(both, phase, 0.0)
+              + np.where(only_inner, half, 0.0) + np.where(only_outer, phase - 0.5, 0.0))
+    d_total = (np.where(i_ok, -0.5 * i0, 0.0)
+               + np.where(both, phase * (i0 + 0.5 * phase * (o0 - i0)), 0.0)
+               + np.where(only_inner, half * i0, 0.0)
+               + np.where(only_outer, (phase - 0.5) * o0, 0.0))
+    return d_span, d_total
