@@ -592,7 +592,7 @@ def _report_hnr_means(pitch: parselmouth.Pitch, ceiling_hz: float, start: np.nda
         return vv[np.clip(i, 0, nx + 1)]
 
     left_edge, right_edge = x1 - 0.5 * dx, x1 - 0.5 * dx + nx * dx
-    # The first and the last sampling interval: the loop above counted half a frame of
+    # The first and the last sampling interval: the sums above count half a frame of
     # constant value beyond the edge frames; Praat replaces it by the part of the
     # interval inside the range, interpolated towards the neighbour outside.
     for phase, inner, outer, fix in (
