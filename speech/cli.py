@@ -482,7 +482,7 @@ def profile(
         return
     shown = ["speech_s", "n_segments", "f0_median_st", "f0_sd_st", "intensity_mean_db",
              "speech_rate_syll_s", "articulation_rate_syll_s", "pause_duration_mean_s",
-             "jitter_local_pct", "shimmer_local_pct", "hnr_db", "cpps_mean_db",
+             "jitter_local_pct", "shimmer_local_pct", "hnr_db", "hnr_report_db", "cpps_mean_db",
              "h1h2_mean_db", "alpha_ratio_mean_db", "hammarberg_mean_db", "vocalic_pct"]
     out = Table(title=f"{audio.name} ({result.recording['duration_s'].item():.1f} s)",
                 title_justify="left")
