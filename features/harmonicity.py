@@ -6,10 +6,11 @@ of its strongest candidate: ``10 log10(r / (1 - r))`` (Boersma 1993). Praat
 computes the correlation lag by lag in a double loop per frame; on long speech
 that loop costs more than every other voice measure together. Here the
 correlations of all frames come from one batched FFT, the candidates (local
-maxima of ``r`` over lag) are picked with array masks, and the peak heights are
-refined by parabolic interpolation instead of Praat's sinc/Brent search. The
-frame grid, the local-mean removal, the normalisation by the energies of both
-windows, the voicing rule and the -200 dB unvoiced code are Praat's, so the
+maxima of ``r`` over lag) are picked with array masks, and each contender's
+height is the maximum of Praat's windowed-sinc interpolation of ``r``, found by
+a grid and two parabolic steps instead of Brent's method. The frame grid, the
+local-mean removal, the normalisation by the energies of both windows, the
+interpolation, the voicing rule and the -200 dB unvoiced code are Praat's, so the
 output can stand in for Praat's Harmonicity object frame for frame.
 
 References
@@ -87,6 +88,10 @@ def harmonicity_cc(
         when its best correlation exceeds ``max(0, 2 - peak_ratio / silence_threshold)``).
     periods_per_window : float
         Window length in periods of ``floor_hz`` (Praat's default 1.0).
+    sinc_depth : int
+        Largest half-width (lags) of the sinc interpolation. Praat's reaches the end
+        of the lag range (up to 700); 64 keeps frames within 0.1 dB of Praat's on real
+        speech at 16 and 48 kHz while bounding the cost.
 
     Returns
     -------
@@ -98,8 +103,9 @@ def harmonicity_cc(
 
     Notes
     -----
-    Against Praat on the same signal, voiced frames agree to a few hundredths of a dB
-    at HNR below 20 dB (parabolic rather than sinc peak refinement); see the tests.
+    Against Praat on the same signal: the same frames and voicing decisions, voiced
+    frames within 0.1 dB (the ALSA recordings: at most 0.09 dB), means within a few
+    thousandths of a dB; see ``tests/features/test_harmonicity.py``.
 
     References
     ----------
