@@ -29,6 +29,8 @@ import numpy as np
 from scipy import fft as sp_fft
 from scipy.ndimage import correlate1d, maximum_filter1d, minimum_filter1d
 
+from features.tracks import as_mono
+
 __all__ = ["UNVOICED_HNR_DB", "harmonicity_cc"]
 
 #: Value of frames that are silent or unvoiced, as in Praat (dB).
@@ -111,9 +113,7 @@ def harmonicity_cc(
     ----------
     Boersma (1993); Praat manual, "Sound: To Harmonicity (cc)...".
     """
-    x = np.asarray(y, dtype=np.float64)
-    if x.ndim != 1:
-        raise ValueError(f"y must be mono, shape (n_samples,), got {x.shape!r}")
+    x = as_mono(y, sr)
     for name, value in (("time_step_s", time_step_s), ("floor_hz", floor_hz),
                         ("periods_per_window", periods_per_window)):
         if not (np.isfinite(value) and value > 0):
