@@ -210,10 +210,12 @@ def demo(
     import os
     import shutil
 
+    from speech.demo import BUILT_BY, mark_built
     from speech.fit import fit_store
     from speech.report import build_report
 
     corpus, store, report = out / "corpus", out / "store", out / "report"
+    (out / BUILT_BY).unlink(missing_ok=True)  # re-marked only once the demo is complete
     for path in (corpus, store, report):
         if path.exists():
             shutil.rmtree(path)
@@ -232,6 +234,7 @@ def demo(
         fit_store(store, random_state=seed)
     console.rule("[bold]7. report")
     path = build_report(store, report)
+    mark_built(out)
     findings = json.loads((report / "findings.json").read_text(encoding="utf-8"))
     console.print("[bold]Main findings[/]")
     for sentence in findings.get("main", []):

@@ -137,6 +137,9 @@ def test_demo_runs_the_whole_pipeline_to_the_report(tmp_path):
     assert (tmp_path / "demo" / "store" / "models" / "associations.parquet").is_file()
     assert "Main findings" in result.output
     assert (tmp_path / "demo" / "report" / "report.html").is_file()
+    from speech.demo import built_by_this_code
+
+    assert built_by_this_code(tmp_path / "demo")  # the notebooks may explore it
 
 
 def test_extract_then_eval(synthetic_corpus, tmp_path):
