@@ -19,6 +19,9 @@ it is suppressed:
   name appears nowhere in the report;
 - a count under k in a table reads ``"< k"`` (zero included: a zero is a cell
   standing for fewer than k speakers too);
+- secondary suppression: since the tables' totals are published, further counts
+  read ``"x"`` until no hidden count can be solved for from them
+  (:func:`protect_counts`);
 - regression terms of a suppressed level are not shown;
 - speaker ids never appear (dendrogram leaves are unlabelled, biplot points too);
   no audio, transcript text or name is read.
@@ -33,6 +36,7 @@ they say what this store shows, not what was expected.
 from __future__ import annotations
 
 import base64
+import heapq
 import html
 import io
 import json
@@ -156,8 +160,142 @@ def suppress_levels(values: pd.Series, k: int, *, missing: str | None = None) ->
     return out.map(lambda v: suppressed_label(k) if v in small else v)
 
 
-def _cell(n: int, k: int) -> str:
+#: How a count withheld by secondary suppression reads (it stands for >= k speakers).
+WITHHELD = "x"
+
+
+def protect_counts(counts: np.ndarray, k: int, *, row_totals: bool = True,
+                   column_totals: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Primary and secondary suppression of a table of speaker counts.
+
+    A cell under ``k`` is suppressed (primary). Where a row's or a column's total
+    is published, subtracting the shown cells from it would give the hidden ones
+    back, so more cells are withheld (secondary), cheapest first (the fewest
+    speakers), until
+
+    1. the hidden cells of every line with a published total sum to ``k`` speakers
+       or more (what subtraction gives back stands for at least ``k`` speakers), and
+    2. no hidden cell can be solved for exactly from the published totals: in the
+       graph whose nodes are the lines with a published total and whose edges are
+       the hidden cells, every hidden cell lies on a cycle (lines without a
+       published total meet in one unconstrained node). A cell off every cycle
+       gets the cheapest path of shown cells that closes one (the shortest-path
+       heuristic of secondary cell suppression; Hundepool et al. 2012, ch. 4).
+
+    Rule 2 rules out exact recovery only: published totals still bound a hidden
+    cell to an interval.
+
+    Parameters
+    ----------
+    counts : np.ndarray, shape (n_rows, n_columns)
+        Non-negative speaker counts.
+    k : int
+        Minimum number of speakers a shown or recoverable count may stand for.
+    row_totals, column_totals : bool
+        Whether the rows' / the columns' totals are published (and so protected).
+
+    Returns
+    -------
+    primary, secondary : np.ndarray of bool, shape like ``counts``
+        Cells under ``k``; cells of ``k`` or more withheld to protect them.
+
+    References
+    ----------
+    Hundepool, A. et al. (2012). *Statistical Disclosure Control*. Wiley, ch. 4.
+    """
+    n = np.asarray(counts)
+    if n.ndim != 2 or n.size == 0 or not np.issubdtype(n.dtype, np.number) \
+            or not np.all(np.isfinite(n)) or (n < 0).any() or (n != np.round(n)).any():
+        raise ValueError(f"counts must be a non-empty 2-D table of non-negative whole "
+                         f"counts, got {counts!r}")
+    n = n.astype(np.int64)
+    n_rows, n_cols = n.shape
+    primary = n < k
+    hidden = primary.copy()
+    # Lines with a published total, for rule 1.
+    lines = ([(i, slice(None)) for i in range(n_rows)] if row_totals else []) + (
+        [(slice(None), j) for j in range(n_cols)] if column_totals else [])
+    # Rule 2's graph: the node of each row and column; every line without a
+    # published total is node 0, which no equation constrains.
+    row_node = np.arange(1, n_rows + 1) if row_totals else np.zeros(n_rows, np.int64)
+    col_node = (np.arange(n_rows + 1, n_rows + n_cols + 1) if column_totals
+                else np.zeros(n_cols, np.int64))
+    cells = [(i, j) for i in range(n_rows) for j in range(n_cols)]
+    ends = {c: (int(row_node[c[0]]), int(col_node[c[1]])) for c in cells}
+
+    def cheapest_path(source: int, target: int, without: tuple[int, int]):
+        """Dijkstra over the cells (edges): a hidden cell costs nothing, a shown one
+        its count plus one (fewest speakers, then fewest cells withheld)."""
+        best, via, queue = {source: 0}, {}, [(0, source)]
+        while queue:
+            cost, node = heapq.heappop(queue)
+            if node == target:
+                path = []
+                while node != source:
+                    cell, node = via[node]
+                    path.append(cell)
+                return path
+            if cost > best[node]:
+                continue
+            for cell in cells:
+                a, b = ends[cell]
+                if cell == without or node not in (a, b):
+                    continue
+                other = b if node == a else a
+                step = cost + (0 if hidden[cell] else int(n[cell]) + 1)
+                if step < best.get(other, np.inf):
+                    best[other], via[other] = step, (cell, node)
+                    heapq.heappush(queue, (step, other))
+        return None
+
+    def close_cycles() -> bool:
+        """Rule 2: put every hidden cell on a cycle of hidden cells."""
+        added = False
+        for cell in sorted(cells, key=lambda c: (not primary[c], n[c])):
+            a, b = ends[cell]
+            if not hidden[cell] or a == b:  # a == b: no published total holds it
+                continue
+            # None: the cell is its lines' only cell, as public as their totals.
+            for other in cheapest_path(a, b, cell) or ():
+                added |= not hidden[other]
+                hidden[other] = True
+        return added
+
+    def fill_lines() -> bool:
+        """Rule 1: hidden cells of a line sum to k or more (or fill it)."""
+        added = False
+        for line in lines:
+            values, mask = n[line], hidden[line]
+            if mask.any() and not mask.all() and values[mask].sum() < k:
+                smallest = int(np.flatnonzero(~mask)[np.argmin(values[~mask])])
+                hidden[(line[0], smallest) if line[1] == slice(None)
+                       else (smallest, line[1])] = True
+                added = True
+        return added
+
+    # A cycle through a primary cell already withholds a cell of k or more in its
+    # row and its column, so cycles first: rule 1 then rarely adds anything.
+    while close_cycles() | fill_lines():
+        pass
+    return primary, hidden & ~primary
+
+
+def _cell(n: int, k: int, *, withheld: bool = False) -> str:
+    if withheld:
+        return WITHHELD
     return f"< {k}" if n < k else str(int(n))
+
+
+def _count_legend(k: int) -> str:
+    return (f'<p class="note">"&lt; {k}": fewer than {k} speakers. "{WITHHELD}": {k} or more, '
+            f"withheld so that no hidden count can be worked out from the totals.</p>")
+
+
+def _count_column(counts: pd.Series, k: int) -> list[str]:
+    """One table column of counts whose total is published, primary and secondary
+    suppression applied."""
+    _, withheld = protect_counts(counts.to_numpy()[:, None], k, row_totals=False)
+    return [_cell(int(n), k, withheld=w) for n, w in zip(counts, withheld[:, 0], strict=True)]
 
 
 # --------------------------------------------------------------------------- inputs
@@ -423,11 +561,11 @@ def _figure_html(figure: _Figure) -> str:
 
 def _counts_table(profiles: pd.DataFrame, variable: str, k: int) -> str:
     groups = suppress_levels(profiles[variable], k, missing="missing")
-    counts = groups.value_counts()
-    rows = [(lvl, _cell(int(counts.get(lvl, 0)), k),
-             f"{100 * counts.get(lvl, 0) / len(groups):.0f}%" if counts.get(lvl, 0) >= k
-             else "")
-            for lvl in _level_order(variable, groups, k)]
+    order = _level_order(variable, groups, k)
+    counts = groups.value_counts().reindex(order, fill_value=0)
+    cells = _count_column(counts, k)
+    rows = [(lvl, cell, f"{100 * n / len(groups):.0f}%" if cell.isdigit() else "")
+            for lvl, n, cell in zip(order, counts, cells, strict=True)]
     return f"<div><h3>{html.escape(variable_label(variable))}</h3>" + _table(
         [variable_label(variable), "speakers", "share"], rows, numeric=(1, 2)) + "</div>"
 
@@ -437,7 +575,11 @@ def _crosstab(clusters: pd.Series, groups: pd.Series, variable: str, k: int) -> 
     order = _level_order(variable, groups, k)
     table = table.reindex(order).fillna(0).astype(int)
     header = [variable_label(variable)] + [f"cluster {c}" for c in table.columns]
-    rows = [[lvl] + [_cell(int(v), k) for v in table.loc[lvl]] for lvl in table.index]
+    # The levels' totals (counts tables) and the clusters' sizes are both published.
+    _, withheld = protect_counts(table.to_numpy(), k)
+    rows = [[lvl] + [_cell(int(v), k, withheld=w) for v, w in zip(values, hidden, strict=True)]
+            for lvl, values, hidden in zip(table.index, table.to_numpy(), withheld,
+                                            strict=True)]
     return f"<div><h3>clusters x {html.escape(variable_label(variable))}</h3>" + _table(
         header, rows, numeric=tuple(range(1, len(header)))) + "</div>"
 
@@ -465,6 +607,7 @@ def _overview(inputs: _Inputs, profiles: pd.DataFrame, k: int) -> tuple[str, lis
         if variable in profiles.columns:
             parts.append(_counts_table(profiles, variable, k))
     parts.append("</div>")
+    parts.append(_count_legend(k))
     finding = {"kind": "corpus",
                "sentence": f"{_cell(len(profiles), k)} speakers, {n_rec} recordings, "
                            f"{_fmt(hours, 2)} hours of audio, {n_tokens} vowel tokens, "
@@ -556,14 +699,15 @@ def _structure(inputs: _Inputs, profiles: pd.DataFrame, k: int, associations: pd
         findings.append({"kind": "clusters", "sentence": caption, "n_clusters": n_clusters})
         sizes = merged["cluster"].value_counts().sort_index()
         crosstabs = ["<div><h3>clusters</h3>" + _table(
-            ["cluster", "speakers"], [(f"cluster {c}", _cell(int(n), k))
-                                      for c, n in sizes.items()], numeric=(1,)) + "</div>"]
+            ["cluster", "speakers"], [(f"cluster {c}", cell) for c, cell in
+                                      zip(sizes.index, _count_column(sizes, k), strict=True)],
+            numeric=(1,)) + "</div>"]
         for variable in ("education", "gender", "region", "age_band", "main_income"):
             if variable in merged:
                 crosstabs.append(_crosstab(merged["cluster"],
                                            suppress_levels(merged[variable], k,
                                                            missing="missing"), variable, k))
-        tables = '<div class="tables">' + "".join(crosstabs) + "</div>"
+        tables = '<div class="tables">' + "".join(crosstabs) + "</div>" + _count_legend(k)
     return figures, tables, findings
 
 
@@ -737,9 +881,13 @@ def _methods(inputs: _Inputs, k: int, n_hidden: int) -> str:
         f"is suppressed: such groups are pooled into \"{suppressed_label(k)}\" (grey in "
         f"figures, not drawn in vowel charts), such counts read \"< {k}\""
         + (f", and {n_hidden} regression terms of such groups are hidden" if n_hidden else "")
-        + ". Speaker ids, audio, transcripts and names never appear. Counts are suppressed "
-        "cell by cell (no secondary suppression): margins published elsewhere in the "
-        "report may narrow a suppressed cell down.",
+        + f". Secondary suppression: where a table's row or column total is published, "
+        f"further counts read \"{WITHHELD}\" (each stands for {k} speakers or more), fewest "
+        f"speakers first, until the hidden cells of every such row and column sum to at "
+        f"least {k} speakers and no hidden count can be solved for exactly from the totals "
+        f"(every hidden cell on a cycle of hidden cells: the shortest-path heuristic, "
+        f"Hundepool et al. 2012); totals still bound a hidden count to an interval. Speaker "
+        f"ids, audio, transcripts and names never appear.",
         "Caveats: associations are not causes; profile variables are correlated (e.g. "
         "education with age and country); permutation p-values are bounded below by "
         "1 / (permutations + 1); small corpora give wide intervals.",

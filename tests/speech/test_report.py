@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.decomposition import PCA
@@ -27,7 +29,7 @@ from sklearn.metrics import silhouette_score
 from typer.testing import CliRunner
 
 from speech.cli import app
-from speech.report import EDUCATION_ORDER, build_report
+from speech.report import EDUCATION_ORDER, build_report, protect_counts
 from speech.store import Store
 
 K = 5
@@ -425,3 +427,125 @@ def test_report_opens_in_headless_chromium(report, tmp_path):
     pixels = np.asarray(Image.open(io.BytesIO(shot.read_bytes())).convert("L"), dtype=float)
     assert pixels.shape[0] > 3000  # the whole page, not one viewport
     assert pixels.std() > 20  # not blank
+
+
+# --------------------------------------------------------------------------- secondary suppression
+def _hidden_cells_parsed(page: str) -> dict[str, list[list[bool]]]:
+    """Each count table of the page as rows of "hidden?" flags (header row and label
+    column dropped; share columns ignored)."""
+    tables = {}
+    for title, body in re.findall(r"<h3>([^<]*)</h3><table>(.*?)</table>", strip_images(page)):
+        rows = [re.findall(r'<td class="n">(.*?)</td>', r) for r in
+                re.findall(r"<tr>(.*?)</tr>", body)]
+        rows = [[c in ("&lt; 5", "x") for c in r if not c.endswith("%") and c != ""]
+                for r in rows if r]
+        tables[title] = rows
+    return tables
+
+
+def test_no_suppressed_count_is_alone_in_a_row_or_column(report):
+    """With its row and column totals published elsewhere, a hidden count alone in
+    its line could be recovered by subtraction."""
+    _, _, page = report
+    tables = _hidden_cells_parsed(page)
+    crosstabs = {t: rows for t, rows in tables.items() if t.startswith("clusters x")}
+    assert len(crosstabs) >= 4
+    for title, rows in tables.items():
+        flags = np.array(rows, dtype=bool)
+        columns = [flags[:, j] for j in range(flags.shape[1])]
+        lines = columns + ([flags[i] for i in range(flags.shape[0])]
+                           if title in crosstabs else [])
+        for line in lines:
+            assert line.sum() != 1, (title, rows)
+    assert "x" in re.findall(r'<td class="n">(.*?)</td>', page)  # the fixture needs some
+    gender = strip_images(page).split("<h3>gender</h3>")[1].split("</table>")[0]
+    assert '<td class="n">x</td>' in gender  # else N - shown = the 3 pooled speakers
+    assert "withheld so that no hidden count can be worked out from the totals" in page
+
+
+def _determined(counts: np.ndarray, hidden: np.ndarray, rows: bool, columns: bool
+                ) -> np.ndarray:
+    """Which hidden cells the published totals and shown cells solve for exactly:
+    cell c is determined iff its unit vector lies in the row space of the
+    constraints restricted to the hidden cells."""
+    index = np.flatnonzero(hidden.ravel())
+    out = np.zeros(hidden.shape, dtype=bool)
+    if not index.size:
+        return out
+    constraints = []
+    if rows:
+        constraints += [np.isin(index // counts.shape[1], [i]) for i in range(counts.shape[0])]
+    if columns:
+        constraints += [np.isin(index % counts.shape[1], [j]) for j in range(counts.shape[1])]
+    a = np.array(constraints, dtype=float).reshape(-1, index.size)
+    rank = np.linalg.matrix_rank(a) if a.size else 0
+    for position, cell in enumerate(index):
+        unit = np.zeros((1, index.size))
+        unit[0, position] = 1
+        out.flat[cell] = np.linalg.matrix_rank(np.vstack([a, unit])) == rank
+    return out
+
+
+def test_protect_counts_on_a_worked_example():
+    counts = np.array([[20, 3, 12], [15, 18, 9], [7, 11, 30]])
+    primary, secondary = protect_counts(counts, 5)
+    assert primary.sum() == 1 and primary[0, 1]
+    # The cheapest rectangle through the 3: 20 + 11 + 7 speakers withheld.
+    assert secondary.astype(int).tolist() == [[1, 0, 0], [0, 0, 0], [1, 1, 0]]
+    assert not _determined(counts, primary | secondary, True, True).any()
+
+
+def test_a_single_small_count_in_a_column_with_a_published_total():
+    primary, secondary = protect_counts(np.array([[20], [3], [12], [8]]), 5, row_totals=False)
+    assert primary[:, 0].tolist() == [False, True, False, False]
+    assert secondary[:, 0].tolist() == [False, False, False, True]  # the smallest shown
+    # Two small counts summing to under k: a third is withheld (the pair's sum would
+    # otherwise stand for 4 speakers).
+    _, secondary = protect_counts(np.array([[20], [3], [1], [8]]), 5, row_totals=False)
+    assert secondary[:, 0].tolist() == [False, False, False, True]
+    _, secondary = protect_counts(np.array([[20], [3], [4], [8]]), 5, row_totals=False)
+    assert not secondary.any()
+
+
+def test_nothing_is_withheld_without_small_cells_or_published_totals():
+    assert not protect_counts(np.array([[20, 30], [25, 40]]), 5)[1].any()
+    counts = np.array([[20, 3], [25, 40]])
+    assert not protect_counts(counts, 5, row_totals=False, column_totals=False)[1].any()
+    # Row totals only: the 3 needs the 20 beside it, nothing in its column.
+    _, secondary = protect_counts(counts, 5, column_totals=False)
+    assert secondary.astype(int).tolist() == [[1, 0], [0, 0]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 5).flatmap(lambda r: st.integers(1, 5).flatmap(
+    lambda c: st.lists(st.integers(0, 30), min_size=r * c, max_size=r * c).map(
+        lambda v: np.array(v).reshape(r, c)))), st.integers(2, 6), st.booleans(), st.booleans())
+def test_protected_tables_keep_their_promises(counts, k, rows, columns):
+    primary, secondary = protect_counts(counts, k, row_totals=rows, column_totals=columns)
+    hidden = primary | secondary
+    assert (primary == (counts < k)).all()
+    assert (counts[secondary] >= k).all() and not (primary & secondary).any()
+    published = ([counts[i] for i in range(counts.shape[0])] if rows else []) + (
+        [counts[:, j] for j in range(counts.shape[1])] if columns else [])
+    masks = ([hidden[i] for i in range(counts.shape[0])] if rows else []) + (
+        [hidden[:, j] for j in range(counts.shape[1])] if columns else [])
+    for values, mask in zip(published, masks, strict=True):
+        assert not mask.any() or mask.all() or values[mask].sum() >= k
+    # No hidden cell is solved for exactly, except one that is alone in every line
+    # holding it (it is then as public as those lines' totals).
+    determined = _determined(counts, hidden, rows, columns)
+    alone = np.zeros_like(hidden)
+    if rows and columns:
+        alone[:] = (counts.shape[0] == 1) or (counts.shape[1] == 1)
+    elif rows:
+        alone[:] = counts.shape[1] == 1
+    elif columns:
+        alone[:] = counts.shape[0] == 1
+    assert not (determined & ~alone).any(), (counts, hidden.astype(int))
+
+
+def test_protect_counts_refuses_what_is_not_a_table_of_counts():
+    for bad in (np.array([1, 2]), np.array([[1, -2]]), np.array([[1.5, 2]]),
+                np.zeros((0, 2)), np.array([[np.nan, 1]])):
+        with pytest.raises(ValueError, match="non-negative whole counts"):
+            protect_counts(bad, 5)
