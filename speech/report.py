@@ -286,6 +286,26 @@ def _cell(n: int, k: int, *, withheld: bool = False) -> str:
     return f"< {k}" if n < k else str(int(n))
 
 
+def protected_counts(counts: pd.DataFrame | pd.Series, k: int) -> pd.DataFrame | pd.Series:
+    """A count table as the report would print it: ``"< k"`` and ``"x"`` cells.
+
+    A DataFrame's row and column totals, and a Series' total, count as published
+    (see :func:`protect_counts`). For notebooks and scripts that share tables.
+
+    Returns
+    -------
+    Same shape and labels as ``counts``, object dtype.
+    """
+    frame = counts.to_frame() if isinstance(counts, pd.Series) else counts
+    values = frame.apply(pd.to_numeric).to_numpy(dtype=np.float64, na_value=np.nan)
+    primary, withheld = protect_counts(values, k, row_totals=isinstance(counts, pd.DataFrame))
+    shown = [int(v) for v in values.ravel()]  # whole counts, checked above
+    text = np.where(withheld, WITHHELD, np.where(primary, f"< {k}", np.array(
+        shown, dtype=object).reshape(values.shape)))
+    out = pd.DataFrame(text, index=frame.index, columns=frame.columns, dtype=object)
+    return out.iloc[:, 0].rename(counts.name) if isinstance(counts, pd.Series) else out
+
+
 def _count_legend(k: int) -> str:
     return (f'<p class="note">"&lt; {k}": fewer than {k} speakers. "{WITHHELD}": {k} or more, '
             f"withheld so that no hidden count can be worked out from the totals.</p>")

@@ -29,7 +29,7 @@ from sklearn.metrics import silhouette_score
 from typer.testing import CliRunner
 
 from speech.cli import app
-from speech.report import EDUCATION_ORDER, build_report, protect_counts
+from speech.report import EDUCATION_ORDER, build_report, protect_counts, protected_counts
 from speech.store import Store
 
 K = 5
@@ -549,3 +549,15 @@ def test_protect_counts_refuses_what_is_not_a_table_of_counts():
                 np.zeros((0, 2)), np.array([[np.nan, 1]])):
         with pytest.raises(ValueError, match="non-negative whole counts"):
             protect_counts(bad, 5)
+
+
+def test_protected_counts_prints_tables_as_the_report_does():
+    series = pd.Series([20, 3, 12, 8], index=["a", "b", "c", "d"], name="speakers")
+    shown = protected_counts(series, 5)
+    assert shown.name == "speakers" and list(shown.index) == list("abcd")
+    assert shown.tolist() == [20, "< 5", 12, "x"]
+    table = pd.DataFrame([[20, 3, 12], [15, 18, 9], [7, 11, 30]], index=["p", "q", "r"],
+                         columns=["A", "B", "C"], dtype="Int64")
+    shown = protected_counts(table, 5)
+    assert shown.to_numpy().tolist() == [["x", "< 5", 12], [15, 18, 9], ["x", "x", 30]]
+    assert list(shown.columns) == ["A", "B", "C"] and list(shown.index) == ["p", "q", "r"]
