@@ -25,6 +25,8 @@ Boersma, P. & Weenink, D. Praat: doing phonetics by computer. Manual page
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy import fft as sp_fft
 from scipy.ndimage import correlate1d, maximum_filter1d, minimum_filter1d
@@ -202,6 +204,20 @@ def _sinc_weights(frac: np.ndarray, depth: np.ndarray, n_taps: int) -> np.ndarra
     return np.where((j >= 1 - d) & (j <= d), w, 0.0)
 
 
+@lru_cache(maxsize=8)
+def _weight_table(sinc_depth: int) -> np.ndarray:
+    """:func:`_sinc_weights` for every point of the 1/64-lag grid and every depth,
+    computed once per process: shape (64, max(sinc_depth, 3) + 1, 2 sinc_depth),
+    indexed by (64 * fraction, depth); read-only."""
+    n_depths = max(sinc_depth, 3) + 1
+    frac = np.broadcast_to(np.arange(64)[:, None] / 64.0, (64, n_depths)).copy()
+    frac[0] = 0.5  # fraction 0 is an exact sample point, never read through the weights
+    depth = np.broadcast_to(np.arange(n_depths), (64, n_depths))
+    table = _sinc_weights(frac, depth, 2 * sinc_depth)
+    table.setflags(write=False)
+    return table
+
+
 def _interpolate(ext: np.ndarray, rows: np.ndarray, x: np.ndarray, window_n: int,
                  sinc_depth: int) -> np.ndarray:
     """Praat's interpolated value (``NUM_interpolate_sinc``) of ``ext[rows]`` at lag ``x``.
@@ -217,9 +233,7 @@ def _interpolate(ext: np.ndarray, rows: np.ndarray, x: np.ndarray, window_n: int
     depth = np.clip(np.minimum(window_n - left, left + window_n + 1), 1, max(sinc_depth, 3))
     frac_w = np.where(frac == 0, 0.5, frac)
     # Points on the 1/64-lag grid: the weights depend on (fraction, depth) alone.
-    key = np.rint(frac_w * 64).astype(np.int64) * (sinc_depth + 1) + depth
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    w = _sinc_weights(frac_w[first], depth[first], 2 * sinc_depth)[inverse]
+    w = _weight_table(sinc_depth)[np.rint(frac_w * 64).astype(np.int64), depth]
     taps = np.lib.stride_tricks.sliding_window_view(ext, 2 * sinc_depth, axis=1)
     value = np.einsum("ij,ij->i", taps[rows, base + 1 - sinc_depth], w)
     # Exact sample points; within two lags of the end Praat's depth drops to 2 or 1,
