@@ -161,7 +161,9 @@ def harmonicity_cc(
     start_time = times - 0.5 * (1.0 / floor_hz + window_s)
     start = np.maximum(np.floor(start_time / dx - 0.5).astype(np.int64), 0)
     padded = np.concatenate((x, np.zeros(span)))
-    n_fft = sp_fft.next_fast_len(span + window_n, real=True)
+    # Lags 0..max_lag of a window of W samples reach sample W + max_lag = span at most,
+    # so a circular correlation of length `span` never wraps onto them.
+    n_fft = sp_fft.next_fast_len(span, real=True)
     lags = np.arange(max_lag + 1)
     for b0 in range(0, candidates.size, _BATCH_FRAMES):
         frames = candidates[b0 : b0 + _BATCH_FRAMES]

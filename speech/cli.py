@@ -512,7 +512,7 @@ def bench(
     repeats: Annotated[int, typer.Option(help="Timed runs of each (medians reported).")] = 3,
 ) -> None:
     """Time the full extraction against openSMILE eGeMAPSv02 functionals on the same
-    audio, one core each, alternately; prints times-real-time and the ratio.
+    audio, one CPU each (pinned), alternately; prints times-real-time and the ratio.
 
     openSMILE is optional: `pip install 'speech-profile[bench]'`.
     """
@@ -528,7 +528,10 @@ def bench(
             raise _bad_input(f"{audio}: file not found", "Cannot bench:")
         with console.status(f"Timing {repeats} runs of each ..."):
             result = run_bench(audio, repeats=repeats)
-    console.print(f"audio: {result.audio_s:.0f} s; medians of {repeats} runs, one core each")
+    where = ("one CPU each (process pinned)" if result.pinned else
+             "threads limited to 1 each (this OS cannot pin a process: Praat's pitch "
+             "analysis may still use several CPUs)")
+    console.print(f"audio: {result.audio_s:.0f} s; medians of {repeats} runs, {where}")
     console.print(f"speech-profile, full (segmentation, attribution, every feature, vowel "
                   f"and /s/ tokens): {result.ours_median_s:.2f} s = {result.ours_rt:.0f}x "
                   "real time")

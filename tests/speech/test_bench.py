@@ -1,0 +1,47 @@
+"""The bench's "one CPU" is one CPU: Praat's own threads included."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import numpy as np
+import parselmouth
+import pytest
+
+from speech.bench import one_cpu
+
+pinnable = pytest.mark.skipif(not hasattr(os, "sched_setaffinity"),
+                              reason="this OS has no CPU affinity")
+
+
+@pinnable
+def test_one_cpu_pins_the_process_and_restores_its_affinity():
+    before = os.sched_getaffinity(0)
+    with one_cpu() as pinned:
+        assert pinned
+        assert len(os.sched_getaffinity(0)) == 1
+        assert os.sched_getaffinity(0) <= before
+        # Threads started inside (as Praat starts its own) inherit the pin.
+        seen = []
+        thread = threading.Thread(target=lambda: seen.append(os.sched_getaffinity(0)))
+        thread.start()
+        thread.join()
+        assert seen == [os.sched_getaffinity(0)]
+    assert os.sched_getaffinity(0) == before
+
+
+@pinnable
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2 if hasattr(os, "sched_getaffinity")
+                    else True, reason="needs 2 CPUs to see Praat's threads")
+def test_praats_pitch_threads_are_held_to_the_one_cpu():
+    """Praat's pitch analysis starts one thread per hardware CPU (unpinned, its CPU
+    time here is about twice its wall time on 2 CPUs); pinned, CPU time cannot
+    exceed wall time."""
+    rng = np.random.default_rng(0)
+    sound = parselmouth.Sound(rng.standard_normal(16000 * 60), sampling_frequency=16000)
+    with one_cpu():
+        wall, cpu = time.perf_counter(), time.process_time()
+        sound.to_pitch_ac(time_step=0.01, pitch_floor=60.0, pitch_ceiling=500.0)
+        assert (time.process_time() - cpu) / (time.perf_counter() - wall) < 1.1
