@@ -2,7 +2,7 @@
 
 Usage::
 
-    python scripts/scaling.py CORPUS [--jobs 1 2] [--repeats 3] [--json OUT.json]
+    python scripts/scaling.py CORPUS [--jobs 1 2] [--repeats 3] [--pin] [--json OUT.json]
 
 Each measurement is one ``speech-profile extract CORPUS --store FRESH --jobs J``
 in a subprocess (start-up, imports and the pool's warm-up included: what a user
@@ -15,6 +15,12 @@ seconds per CPU second is the per-core rate a cluster budget needs, and unlike
 wall time it hardly moves when other jobs share the machine. The 1-minute load
 average before each run is recorded: on a shared machine, read the wall times
 with it.
+
+``--pin`` runs J jobs on J CPUs (Linux CPU affinity, CPUs 0..J-1): Praat's pitch
+analysis starts one thread per hardware CPU inside every worker, so without it
+a 1-job run borrows the idle CPUs and the speedup over it understates the
+scaling with cores. Without ``--pin`` the runs measure what a user launching
+``--jobs J`` on the whole machine gets.
 """
 
 from __future__ import annotations
@@ -39,15 +45,24 @@ def _children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_once(corpus: Path, jobs: int, cli: str) -> dict:
-    """One extraction into a fresh store: wall and CPU time (s), audio (s), load before."""
+def run_once(corpus: Path, jobs: int, cli: str, *, pin: bool = False) -> dict:
+    """One extraction into a fresh store: wall and CPU time (s), audio (s), load before.
+
+    ``pin``: the run (and its workers, which inherit it) on CPUs 0..jobs-1 only.
+    """
+    if pin and not hasattr(os, "sched_setaffinity"):
+        raise SystemExit("--pin needs CPU affinity (Linux)")
+    if pin and jobs > len(os.sched_getaffinity(0)):
+        raise SystemExit(f"--pin: {jobs} jobs but only {len(os.sched_getaffinity(0))} CPUs")
+    cpus = sorted(os.sched_getaffinity(0))[:jobs] if pin else None
     store = Path(tempfile.mkdtemp(prefix=f"scaling-j{jobs}-"))
     try:
         load = os.getloadavg()[0]
         cpu = _children_cpu_s()
         started = time.perf_counter()
         subprocess.run([cli, "extract", str(corpus), "--store", str(store), "--jobs", str(jobs)],
-                       check=True, capture_output=True)
+                       check=True, capture_output=True,
+                       preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
         wall = time.perf_counter() - started
         cpu = _children_cpu_s() - cpu
         recordings = pd.read_parquet(store / "recordings")
@@ -56,7 +71,7 @@ def run_once(corpus: Path, jobs: int, cli: str) -> dict:
     finally:
         shutil.rmtree(store, ignore_errors=True)
     return {"jobs": jobs, "wall_s": wall, "cpu_s": cpu, "audio_s": audio,
-            "load_before": load, "failed": failed}
+            "load_before": load, "failed": failed, "pinned": bool(cpus)}
 
 
 def summarise(runs: list[dict]) -> pd.DataFrame:
@@ -84,6 +99,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--pin", action="store_true",
+                        help="Run J jobs on J CPUs only (Linux CPU affinity).")
     parser.add_argument("--json", type=Path, help="Also write every run and the summary here.")
     args = parser.parse_args(argv)
     cli = str(Path(sys.executable).with_name("speech-profile"))
@@ -94,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     for repeat in range(args.repeats):
         order = args.jobs if repeat % 2 == 0 else list(reversed(args.jobs))
         for jobs in order:
-            run = run_once(args.corpus, jobs, cli)
+            run = run_once(args.corpus, jobs, cli, pin=args.pin)
             runs.append({**run, "repeat": repeat})
             print(f"repeat {repeat} jobs {jobs}: {run['wall_s']:.1f} s wall, "
                   f"{run['cpu_s']:.1f} s CPU (load {run['load_before']:.1f})",
@@ -102,7 +119,8 @@ def main(argv: list[str] | None = None) -> None:
     table = summarise(runs)
     audio_h = table["audio_s"].iloc[0] / 3600
     print(f"corpus {args.corpus}: {audio_h:.3f} h of audio ({audio_h * 60:.1f} min), "
-          f"{os.cpu_count()} CPUs, repeats {args.repeats}, interleaved")
+          f"{os.cpu_count()} CPUs, repeats {args.repeats}, interleaved, "
+          + ("J jobs pinned to J CPUs" if args.pin else "every CPU available to each run"))
     print(table.to_markdown(index=False, floatfmt=".2f") if _has_tabulate()
           else table.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     if args.json:
