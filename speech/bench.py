@@ -19,7 +19,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,25 +70,40 @@ class BenchResult:
         return None if median is None else self.audio_s / median
 
 
+def _thread_ids() -> list[int]:
+    """Ids of this process's threads (Linux ``/proc``); ``[0]`` (this thread) elsewhere."""
+    tasks = Path("/proc/self/task")
+    return [int(t.name) for t in tasks.iterdir()] if tasks.is_dir() else [0]
+
+
 @contextmanager
 def one_cpu() -> Iterator[bool]:
     """Run the block on one CPU; yields whether the process could be pinned.
 
     BLAS/OpenMP pools are limited to one thread, and where the OS allows it
-    (``os.sched_setaffinity``, Linux) the process is pinned to one of its CPUs,
-    so that threads started behind our back (Praat's pitch analysis starts one per
-    hardware CPU) share that CPU. The previous affinity is restored afterwards.
+    (``os.sched_setaffinity``, Linux) every thread of the process is pinned to one
+    of its CPUs. Threads started inside inherit the pin, so the threads Praat's
+    pitch analysis starts (one per hardware CPU) share that CPU too. Each thread's
+    previous affinity is restored afterwards (threads started inside keep the pin).
     """
     with threadpool_limits(limits=1):
         if not hasattr(os, "sched_setaffinity"):
             yield False
             return
-        before = os.sched_getaffinity(0)
-        os.sched_setaffinity(0, {min(before)})
+        cpu = {min(os.sched_getaffinity(0))}
+        before = {}
+        for tid in _thread_ids():
+            try:
+                before[tid] = os.sched_getaffinity(tid)
+                os.sched_setaffinity(tid, cpu)
+            except ProcessLookupError:  # the thread ended meanwhile
+                pass
         try:
             yield True
         finally:
-            os.sched_setaffinity(0, before)
+            for tid, cpus in before.items():
+                with suppress(ProcessLookupError):  # the thread has ended
+                    os.sched_setaffinity(tid, cpus)
 
 
 def synthetic_speech(path: Path, seconds: float = 600.0, *, seed: int = 0) -> Path:

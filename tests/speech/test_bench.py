@@ -33,6 +33,31 @@ def test_one_cpu_pins_the_process_and_restores_its_affinity():
 
 
 @pinnable
+def test_one_cpu_pins_threads_that_were_already_running():
+    """Threads started before the block (a pool, a progress bar) count in the
+    process's CPU time too: they are pinned for the block and released after."""
+    release, started = threading.Event(), threading.Event()
+    affinities = {}
+
+    def worker():
+        started.set()
+        release.wait()
+        affinities["during"] = os.sched_getaffinity(0)
+
+    thread = threading.Thread(target=worker)
+    before = os.sched_getaffinity(0)
+    thread.start()
+    started.wait()
+    tid = thread.native_id
+    with one_cpu():
+        assert len(os.sched_getaffinity(tid)) == 1
+        release.set()
+        thread.join()
+    assert len(affinities["during"]) == 1
+    assert os.sched_getaffinity(0) == before
+
+
+@pinnable
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2 if hasattr(os, "sched_getaffinity")
                     else True, reason="needs 2 CPUs to see Praat's threads")
 def test_praats_pitch_threads_are_held_to_the_one_cpu():
