@@ -212,9 +212,10 @@ def protect_counts(counts: np.ndarray, k: int, *, row_totals: bool = True,
     n_rows, n_cols = n.shape
     primary = n < k
     hidden = primary.copy()
-    # Lines with a published total, for rule 1.
-    lines = ([(i, slice(None)) for i in range(n_rows)] if row_totals else []) + (
-        [(slice(None), j) for j in range(n_cols)] if column_totals else [])
+    # The cells of each line (row or column) whose total is published, for rule 1.
+    lines = ([[(i, j) for j in range(n_cols)] for i in range(n_rows)] if row_totals
+             else []) + ([[(i, j) for i in range(n_rows)] for j in range(n_cols)]
+                         if column_totals else [])
     # Rule 2's graph: the node of each row and column; every line without a
     # published total is node 0, which no equation constrains.
     row_node = np.arange(1, n_rows + 1) if row_totals else np.zeros(n_rows, np.int64)
@@ -265,11 +266,10 @@ def protect_counts(counts: np.ndarray, k: int, *, row_totals: bool = True,
         """Rule 1: hidden cells of a line sum to k or more (or fill it)."""
         added = False
         for line in lines:
-            values, mask = n[line], hidden[line]
-            if mask.any() and not mask.all() and values[mask].sum() < k:
-                smallest = int(np.flatnonzero(~mask)[np.argmin(values[~mask])])
-                hidden[(line[0], smallest) if line[1] == slice(None)
-                       else (smallest, line[1])] = True
+            shown = [c for c in line if not hidden[c]]
+            withheld = sum(int(n[c]) for c in line if hidden[c])
+            if shown and len(shown) < len(line) and withheld < k:
+                hidden[min(shown, key=lambda c: n[c])] = True
                 added = True
         return added
 
