@@ -121,13 +121,14 @@ def synthetic_speech(path: Path, seconds: float = 600.0, *, seed: int = 0) -> Pa
     return path
 
 
-def run_bench(audio: Path, *, repeats: int = 3, n_speakers: int = 2) -> BenchResult:
+def run_bench(audio: Path, *, repeats: int = 3, n_speakers: int = 2,
+              formant_ceilings: int = 10) -> BenchResult:
     """Time our extraction and openSMILE (if installed) on ``audio``, one CPU each
     (see :func:`one_cpu`)."""
     info = sf.info(audio)
     recording = Recording(audio.stem, audio, "interview" if n_speakers > 1 else "utterance",
                           "BENCH", n_speakers)
-    config = SegmentationConfig()
+    config = SegmentationConfig(formant_ceilings=formant_ceilings)
     try:
         import opensmile
 

@@ -296,6 +296,10 @@ def extract(
         bool, typer.Option(help="Keep transcript words in the outputs (segment text, token "
                            "words); off by default: only keyed word ids are stored."),
     ] = False,
+    formant_ceilings: Annotated[
+        int, typer.Option(help="Candidate formant ceilings per voice (Fast Track); the vowel "
+                          "stage's time is proportional to it.", min=2),
+    ] = 10,
 ) -> None:
     """Segment a corpus into the store: recordings, segments and errors tables.
 
@@ -311,7 +315,8 @@ def extract(
 
     try:
         config = SegmentationConfig(vad=vad, attribution=attribution, min_pause_s=min_pause,
-                                    features=features, keep_text=keep_text)
+                                    features=features, keep_text=keep_text,
+                                    formant_ceilings=formant_ceilings)
         if jobs < 1:
             raise ValueError(f"--jobs must be at least 1, got {jobs}")
         Store(store).check_writable()  # before any work: a full or read-only store
@@ -504,12 +509,16 @@ def profile(
 @app.command(
     epilog="**Examples**\n\n"
     "    speech-profile bench                 # 10 minutes of synthetic speech\n\n"
-    "    speech-profile bench interview.wav --repeats 5"
+    "    speech-profile bench interview.wav --repeats 5\n\n"
+    "    speech-profile bench --formant-ceilings 3    # the vowel stage's cost"
 )
 def bench(
     audio: Annotated[Path | None, typer.Argument(help="Audio file (default: synthetic).")] = None,
     seconds: Annotated[float, typer.Option(help="Length of the synthetic audio (s).")] = 600.0,
     repeats: Annotated[int, typer.Option(help="Timed runs of each (medians reported).")] = 3,
+    formant_ceilings: Annotated[
+        int, typer.Option(help="Candidate formant ceilings of the full extraction.", min=2),
+    ] = 10,
 ) -> None:
     """Time the full extraction against openSMILE eGeMAPSv02 functionals on the same
     audio, one CPU each (pinned), alternately; prints times-real-time and the ratio.
@@ -527,14 +536,14 @@ def bench(
         elif not audio.is_file():
             raise _bad_input(f"{audio}: file not found", "Cannot bench:")
         with console.status(f"Timing {repeats} runs of each ..."):
-            result = run_bench(audio, repeats=repeats)
+            result = run_bench(audio, repeats=repeats, formant_ceilings=formant_ceilings)
     where = ("one CPU each (process pinned)" if result.pinned else
              "threads limited to 1 each (this OS cannot pin a process: Praat's pitch "
              "analysis may still use several CPUs)")
     console.print(f"audio: {result.audio_s:.0f} s; medians of {repeats} runs, {where}")
     console.print(f"speech-profile, full (segmentation, attribution, every feature, vowel "
-                  f"and /s/ tokens): {result.ours_median_s:.2f} s = {result.ours_rt:.0f}x "
-                  "real time")
+                  f"and /s/ tokens, {formant_ceilings} formant ceilings): "
+                  f"{result.ours_median_s:.2f} s = {result.ours_rt:.0f}x real time")
     console.print(f"speech-profile, feature core (the same without vowel and /s/ tokens): "
                   f"{result.core_median_s:.2f} s = {result.core_rt:.0f}x real time")
     if result.opensmile_s is None:

@@ -132,6 +132,14 @@ class SegmentationConfig:
         interviewers' included, or nobody's (segment features only, as `bench`
         times the feature core). Interviewers are never modelled, and formant
         analysis is the costliest stage, so "profiled" is the default.
+    formant_ceilings : int
+        Candidate formant ceilings per voice for Fast Track's choice (>= 2, evenly
+        spaced over the gender's range, see :func:`features.formants.default_ceilings`).
+        Each costs one Burg analysis of the voice's vowel stretches, so the vowel
+        stage's time is proportional to it. 10 (222 Hz steps) is the default; on the
+        synthetic corpus 3 ceilings measure as accurately (see the README), but real
+        voices, whose formant spaces the gender ranges fit less well, have not been
+        checked.
     keep_text : bool
         Keep the transcript's words in the outputs (segment ``text``, token
         ``word``). Off by default: interviews with vulnerable workers name people
@@ -157,6 +165,7 @@ class SegmentationConfig:
     features: bool = True
     vowels: tuple[str, ...] = ("a", "e", "i", "o", "u")
     token_voices: str = "profiled"
+    formant_ceilings: int = 10
     keep_text: bool = False
     text_key: str = ""
 
@@ -167,6 +176,10 @@ class SegmentationConfig:
         if self.token_voices not in ("profiled", "all", "none"):
             raise ValueError(f"unknown token_voices {self.token_voices!r}; use 'profiled', "
                              "'all' or 'none'")
+        if isinstance(self.formant_ceilings, bool) or int(self.formant_ceilings) \
+                != self.formant_ceilings or self.formant_ceilings < 2:
+            raise ValueError(f"formant_ceilings must be a whole number >= 2, got "
+                             f"{self.formant_ceilings!r}")
         if self.vad not in ("energy", "silero"):
             raise ValueError(f"unknown vad back end {self.vad!r}; use 'energy' or 'silero'")
         for name in ("sample_rate", "hop_s", "min_pause_s", "utterance_pause_s"):
@@ -570,12 +583,13 @@ def _token_medians(track: np.ndarray, start_s: np.ndarray, end_s: np.ndarray,
 
 
 def _measure_tokens(audio: np.ndarray, sr: int, offset_s: float, vowel_tokens: pd.DataFrame,
-                    s_tokens: pd.DataFrame, gender: str | None, measured: dict) -> None:
+                    s_tokens: pd.DataFrame, gender: str | None, measured: dict, *,
+                    n_ceilings: int = 10) -> None:
     """Formants of one voice's vowel tokens (FastTrack ceiling per token) and the
     spectral moments and realisation of its /s/ tokens, in one chunk of audio."""
     if len(vowel_tokens):
         spans = vowel_tokens[["start_s", "end_s"]].to_numpy() - offset_s
-        formants = measure_vowels(audio, sr, spans, gender=gender)
+        formants = measure_vowels(audio, sr, spans, gender=gender, n_ceilings=n_ceilings)
         formants = formants.drop(columns=["start_s", "end_s"], errors="ignore")
         rows = pd.concat([vowel_tokens.reset_index(drop=True).drop(columns="position")
                           .rename(columns={"phone": "vowel"}), formants.reset_index(drop=True)],
@@ -672,7 +686,7 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
                 ids = set(part["segment_id"].iloc[rows])
                 vowel_tokens, s_tokens = (t[t["segment_id"].isin(ids)] for t in tokens)
                 _measure_tokens(audio, sr, offset_s, vowel_tokens, s_tokens, genders.get(voice),
-                                measured)
+                                measured, n_ceilings=config.formant_ceilings)
     for name in ("vowels", "sibilants"):
         parts = measured.pop(name[:-1] + "_parts" if name == "vowels" else "sibilant_parts",
                              None)

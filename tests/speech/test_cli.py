@@ -160,6 +160,8 @@ def test_extract_refuses_a_broken_corpus_and_bad_settings(corpus_dir, tmp_path):
     assert result.exit_code == 2 and "speakers.csv:2: column 'country'" in result.output
     result = run("extract", corpus_dir, "--store", tmp_path / "s", "--vad", "webrtc")
     assert result.exit_code == 2 and "unknown vad" in result.output
+    result = run("extract", corpus_dir, "--store", tmp_path / "s", "--formant-ceilings", "1")
+    assert result.exit_code == 2 and "--formant-ceilings" in result.output
 
 
 def test_eval_of_an_empty_store_is_bad_input(synthetic_corpus, tmp_path):

@@ -55,3 +55,42 @@ def test_speakers_table_summarises_vowels_and_s(extracted, synthetic_corpus):
         assert column in speakers
     assert (speakers["n_vowel_tokens"] > 50).all()
     assert np.isfinite(speakers["vowel_reduction_index"]).all()
+
+
+def test_fewer_formant_ceilings_choose_among_fewer_and_recompute(synthetic_corpus, tmp_path):
+    """`formant_ceilings` sets the candidates each voice's tokens choose from, is part
+    of the store's settings (changing it recomputes), and keeps the accuracy bound."""
+    from dataclasses import replace
+
+    from features.formants import default_ceilings
+    from speech.segmentation import SegmentationConfig
+
+    store = Store(tmp_path / "store")
+    corpus = read_corpus(synthetic_corpus)
+    three = SegmentationConfig(formant_ceilings=3)
+    first = extract(corpus, store, config=three, jobs=2)
+    assert first.computed and not first.failed
+    vowels = store.read_table("vowels")
+    genders = dict(pd.read_csv(synthetic_corpus / "speakers.csv")[["speaker_id", "gender"]]
+                   .to_numpy())
+    for speaker, chosen in vowels.groupby("speaker_id")["ceiling_hz"]:
+        allowed = set(default_ceilings(genders[speaker], 3).tolist())
+        assert set(chosen.dropna().tolist()) <= allowed, (speaker, set(chosen))
+    truth = pd.read_csv(synthetic_corpus / "truth" / "tokens.csv")
+    both = vowels.merge(truth[truth["is_vowel"].astype(bool)],
+                        on=["recording_id", "speaker_id", "start_s"], suffixes=("", "_true"))
+    long = both[both["end_s"] - both["start_s"] >= 0.05]
+    for k in (1, 2):
+        assert (long[f"f{k}_hz"] / long[f"f{k}_hz_true"] - 1).abs().median() <= 0.04
+    assert store.read_manifest()["config"]["segmentation"]["formant_ceilings"] == 3
+    assert not extract(corpus, store, config=three, jobs=2).computed  # unchanged
+    again = extract(corpus, store, config=replace(three, formant_ceilings=4), jobs=2)
+    assert sorted(again.computed) == sorted(first.computed)
+
+
+@pytest.mark.parametrize("bad", [1, 0, 2.5, True])
+def test_formant_ceilings_must_be_a_whole_number_of_at_least_two(bad):
+    from speech.segmentation import SegmentationConfig
+
+    with pytest.raises(ValueError, match="formant_ceilings must be a whole number >= 2"):
+        SegmentationConfig(formant_ceilings=bad)
