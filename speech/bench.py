@@ -1,15 +1,17 @@
 """Speed of the full extraction against openSMILE's eGeMAPSv02 functionals.
 
-Both run on the same audio, one CPU each, alternately, ``repeats`` times. One CPU
-means pinned to one (Linux: the process's CPU affinity), not only BLAS/OpenMP
-threads limited to 1: Praat's pitch analysis starts one thread per hardware
-CPU whatever those limits say (Praat's ``MelderThread``), so without the pin
-our "one core" timing quietly used every core the machine has. The result
-records whether the pin was possible; the medians and their ratio are reported. Our extraction is
-timed twice per round: in full, and as the feature core without vowel and /s/
-tokens (FastTrack's ten formant analyses per voice are most of the full time,
-and eGeMAPS's single formant track is no counterpart to them). A timed unit test
-would be noise on shared machines: this is the place for speed claims.
+Both run on the same audio, one CPU each, alternately, ``repeats`` times; the
+medians and their ratio are reported. One CPU means the process pinned to one
+(Linux CPU affinity, :func:`one_cpu`), not only BLAS/OpenMP threads limited to 1:
+Praat's pitch analysis starts one thread per hardware CPU whatever those limits
+say, so without the pin a "one core" timing of ours used every core the machine
+has. The result records whether the pin was possible.
+
+Our extraction is timed twice per round: in full, and as the feature core
+without vowel and /s/ tokens (Fast Track's formant analyses, one per candidate
+ceiling and voice, are most of the full time, and eGeMAPS's single formant track
+is no counterpart to them). A timed unit test would be noise on shared machines:
+this is the place for speed claims.
 """
 
 from __future__ import annotations
@@ -93,11 +95,9 @@ def one_cpu() -> Iterator[bool]:
         cpu = {min(os.sched_getaffinity(0))}
         before = {}
         for tid in _thread_ids():
-            try:
+            with suppress(ProcessLookupError):  # the thread has ended meanwhile
                 before[tid] = os.sched_getaffinity(tid)
                 os.sched_setaffinity(tid, cpu)
-            except ProcessLookupError:  # the thread ended meanwhile
-                pass
         try:
             yield True
         finally:

@@ -176,8 +176,8 @@ class SegmentationConfig:
         if self.token_voices not in ("profiled", "all", "none"):
             raise ValueError(f"unknown token_voices {self.token_voices!r}; use 'profiled', "
                              "'all' or 'none'")
-        if isinstance(self.formant_ceilings, bool) or int(self.formant_ceilings) \
-                != self.formant_ceilings or self.formant_ceilings < 2:
+        if isinstance(self.formant_ceilings, bool) or not isinstance(
+                self.formant_ceilings, int | np.integer) or self.formant_ceilings < 2:
             raise ValueError(f"formant_ceilings must be a whole number >= 2, got "
                              f"{self.formant_ceilings!r}")
         if self.vad not in ("energy", "silero"):

@@ -88,7 +88,7 @@ def test_fewer_formant_ceilings_choose_among_fewer_and_recompute(synthetic_corpu
     assert sorted(again.computed) == sorted(first.computed)
 
 
-@pytest.mark.parametrize("bad", [1, 0, 2.5, True])
+@pytest.mark.parametrize("bad", [1, 0, 2.5, True, "5", None])
 def test_formant_ceilings_must_be_a_whole_number_of_at_least_two(bad):
     from speech.segmentation import SegmentationConfig
 
