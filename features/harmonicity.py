@@ -47,8 +47,12 @@ _CONTENDER = 0.05
 # Differences in r below this are rounding, not shape.
 _FLAT = 1e-9
 
-# Frames per FFT batch: bounds memory at about (batch x fft size) doubles.
-_BATCH_FRAMES = 2048
+# Bytes of one (batch x FFT size) float64 array. Small batches keep each batch's
+# temporaries (about ten such arrays) inside the heap that glibc keeps between
+# batches: 2048-frame batches (6 MB arrays) made it grow and trim every batch,
+# and the fresh pages' faults cost a third of the HNR time (more after Fast
+# Track's allocations). 1 MiB: 256-350 frames at 16 kHz.
+_BATCH_BYTES = 1 << 20
 
 
 def _frame_times(n_samples: int, sr: float, window_s: float, step_s: float) -> np.ndarray:
@@ -165,8 +169,9 @@ def harmonicity_cc(
     # so a circular correlation of length `span` never wraps onto them.
     n_fft = sp_fft.next_fast_len(span, real=True)
     lags = np.arange(max_lag + 1)
-    for b0 in range(0, candidates.size, _BATCH_FRAMES):
-        frames = candidates[b0 : b0 + _BATCH_FRAMES]
+    batch = max(16, _BATCH_BYTES // (8 * n_fft))
+    for b0 in range(0, candidates.size, batch):
+        frames = candidates[b0 : b0 + batch]
         seg = padded[start[frames, None] + np.arange(span)] - local_mean[frames, None]
         # The correlation may use only the audio that exists (Praat's localMaximumLag).
         usable = np.minimum(span, x.size - start[frames]) - window_n

@@ -1,0 +1,106 @@
+"""Where one recording's extraction spends its time, one CPU.
+
+Usage::
+
+    python scripts/stage_times.py [AUDIO] [--speakers 2] [--formant-ceilings 10]
+
+Runs ``speech.segmentation.segment_recording`` on ``AUDIO`` (default: 10 minutes
+of synthetic two-voice interview, as ``speech-profile bench``) pinned to one CPU
+(:func:`speech.bench.one_cpu`), once as the feature core (no vowel or /s/
+tokens) and once in full, after a warm-up, and prints the wall time of each
+stage: Praat's pitch analyses (the 10 ms passes and the voice-quality pitch),
+Praat's periodic point process, our HNR, the spectral and intensity tracks,
+clustering, Fast Track's Burg analyses and ceiling choice, and /s/. Stages are
+timed by wrapping the functions the pipeline calls, so a stage nested in
+another counts in both; "rest" is what no wrapped stage covers.
+
+These are the figures the README's speed section quotes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import tempfile
+import time
+from pathlib import Path
+
+import parselmouth
+
+import features.formants as formants
+import features.voice as voice
+import speech.segmentation as segmentation
+from corpora.corpus import Recording
+from speech.bench import one_cpu, synthetic_speech
+from speech.segmentation import SegmentationConfig, segment_recording
+
+spent: collections.defaultdict[str, float] = collections.defaultdict(float)
+
+
+def _timed(label, function):
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[label] += time.perf_counter() - started
+    return wrapper
+
+
+def _instrument() -> None:
+    pitch = parselmouth.Sound.to_pitch_ac
+
+    def to_pitch_ac(sound, *args, **kwargs):
+        label = ("Praat pitch, 10 ms passes" if "time_step" in kwargs
+                 else "Praat pitch, voice-quality pitch")
+        return _timed(label, pitch)(sound, *args, **kwargs)
+
+    parselmouth.Sound.to_pitch_ac = to_pitch_ac
+    call = voice.call
+
+    def praat_call(*args, **kwargs):
+        command = next((a for a in args if isinstance(a, str)), "?")
+        return _timed(f"Praat: {command}", call)(*args, **kwargs)
+
+    voice.call = praat_call
+    voice.harmonicity_cc = _timed("our HNR (cc)", voice.harmonicity_cc)
+    for name, label in (("spectral_tracks", "spectra"), ("intensity_db", "intensity"),
+                        ("voice_frames", "MFCC frames"),
+                        ("_labels_from_clusters", "clustering"),
+                        ("sibilant_measures", "/s/ tokens")):
+        if hasattr(segmentation, name):
+            setattr(segmentation, name, _timed(label, getattr(segmentation, name)))
+    formants.formant_tracks = _timed("Fast Track: Burg analyses", formants.formant_tracks)
+    formants.select_ceilings = _timed("Fast Track: ceiling choice", formants.select_ceilings)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("audio", type=Path, nargs="?")
+    parser.add_argument("--speakers", type=int, default=2)
+    parser.add_argument("--formant-ceilings", type=int, default=10)
+    args = parser.parse_args(argv)
+    _instrument()
+    with tempfile.TemporaryDirectory() as tmp:
+        audio = args.audio or synthetic_speech(Path(tmp) / "bench.wav", 600.0)
+        recording = Recording(audio.stem, audio, "interview" if args.speakers > 1
+                              else "utterance", "BENCH", args.speakers)
+        configs = {"feature core": SegmentationConfig(token_voices="none"),
+                   "full": SegmentationConfig(formant_ceilings=args.formant_ceilings)}
+        with one_cpu() as pinned:
+            segment_recording(recording, configs["full"])  # warm-up
+            for name, config in configs.items():
+                spent.clear()
+                started = time.perf_counter()
+                result = segment_recording(recording, config)
+                total = time.perf_counter() - started
+                if not result.errors.empty:
+                    raise SystemExit(f"extraction failed: {result.errors.to_dict('records')}")
+                print(f"{name}: {total:.2f} s ({'one CPU, pinned' if pinned else 'not pinned'})")
+                for label, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+                    print(f"  {seconds:7.2f} s  {label}")
+                print(f"  {total - sum(spent.values()):7.2f} s  rest (and overlaps, if < 0)")
+
+
+if __name__ == "__main__":
+    main()
