@@ -280,9 +280,7 @@ def protect_counts(counts: np.ndarray, k: int, *, row_totals: bool = True,
     return primary, hidden & ~primary
 
 
-def _cell(n: int, k: int, *, withheld: bool = False) -> str:
-    if withheld:
-        return WITHHELD
+def _cell(n: int, k: int) -> str:
     return f"< {k}" if n < k else str(int(n))
 
 
@@ -309,13 +307,6 @@ def protected_counts(counts: pd.DataFrame | pd.Series, k: int) -> pd.DataFrame |
 def _count_legend(k: int) -> str:
     return (f'<p class="note">"&lt; {k}": fewer than {k} speakers. "{WITHHELD}": {k} or more, '
             f"withheld so that no hidden count can be worked out from the totals.</p>")
-
-
-def _count_column(counts: pd.Series, k: int) -> list[str]:
-    """One table column of counts whose total is published, primary and secondary
-    suppression applied."""
-    _, withheld = protect_counts(counts.to_numpy()[:, None], k, row_totals=False)
-    return [_cell(int(n), k, withheld=w) for n, w in zip(counts, withheld[:, 0], strict=True)]
 
 
 # --------------------------------------------------------------------------- inputs
@@ -583,7 +574,7 @@ def _counts_table(profiles: pd.DataFrame, variable: str, k: int) -> str:
     groups = suppress_levels(profiles[variable], k, missing="missing")
     order = _level_order(variable, groups, k)
     counts = groups.value_counts().reindex(order, fill_value=0)
-    cells = _count_column(counts, k)
+    cells = protected_counts(counts, k).astype(str).tolist()
     rows = [(lvl, cell, f"{100 * n / len(groups):.0f}%" if cell.isdigit() else "")
             for lvl, n, cell in zip(order, counts, cells, strict=True)]
     return f"<div><h3>{html.escape(variable_label(variable))}</h3>" + _table(
@@ -596,10 +587,8 @@ def _crosstab(clusters: pd.Series, groups: pd.Series, variable: str, k: int) -> 
     table = table.reindex(order).fillna(0).astype(int)
     header = [variable_label(variable)] + [f"cluster {c}" for c in table.columns]
     # The levels' totals (counts tables) and the clusters' sizes are both published.
-    _, withheld = protect_counts(table.to_numpy(), k)
-    rows = [[lvl] + [_cell(int(v), k, withheld=w) for v, w in zip(values, hidden, strict=True)]
-            for lvl, values, hidden in zip(table.index, table.to_numpy(), withheld,
-                                            strict=True)]
+    shown = protected_counts(table, k).astype(str)
+    rows = [[lvl, *shown.loc[lvl]] for lvl in shown.index]
     return f"<div><h3>clusters x {html.escape(variable_label(variable))}</h3>" + _table(
         header, rows, numeric=tuple(range(1, len(header)))) + "</div>"
 
@@ -720,7 +709,7 @@ def _structure(inputs: _Inputs, profiles: pd.DataFrame, k: int, associations: pd
         sizes = merged["cluster"].value_counts().sort_index()
         crosstabs = ["<div><h3>clusters</h3>" + _table(
             ["cluster", "speakers"], [(f"cluster {c}", cell) for c, cell in
-                                      zip(sizes.index, _count_column(sizes, k), strict=True)],
+                                      protected_counts(sizes, k).astype(str).items()],
             numeric=(1,)) + "</div>"]
         for variable in ("education", "gender", "region", "age_band", "main_income"):
             if variable in merged:
