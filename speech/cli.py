@@ -61,7 +61,9 @@ def _bad_input(lines: list[str] | str, title: str) -> typer.Exit:
     epilog="**Examples**\n\n"
     "    speech-profile synth corpus/ --speakers 40 --seed 1\n\n"
     "    speech-profile synth small/ --speakers 4 --minutes 0.5\n\n"
-    "    speech-profile synth noisy/ --speakers 10 --noise babble --snr 10"
+    "    speech-profile synth noisy/ --speakers 10 --noise babble --snr 10\n\n"
+    "    speech-profile synth call/ --speakers 10 --condition webconf\n\n"
+    "    speech-profile synth lossy/ --speakers 10 --condition opus=12,loss=0.05"
 )
 def synth(
     out: Annotated[Path, typer.Argument(help="Directory to create (must not exist or be empty).")],
@@ -77,6 +79,15 @@ def synth(
         str | None, typer.Option(help="Mix in noise: white or babble (truth unchanged).")
     ] = None,
     snr: Annotated[float, typer.Option(help="SNR of --noise over speech (dB).")] = 10.0,
+    condition: Annotated[
+        str | None,
+        typer.Option(help="Web-conference conditions after synthesis (truth unchanged): a preset "
+                     "(webconf) and/or NAME=STRENGTH pairs, comma-separated: agc=0-1, "
+                     "opus=kbit/s, aac=kbit/s, loss=0-0.5, reverb=RT60 s."),
+    ] = None,
+    codec_rate: Annotated[
+        int, typer.Option(help="Sample rate of the --condition codec (48000 or 16000 Hz).")
+    ] = 48000,
 ) -> None:
     """Write a synthetic reference corpus with known truth (F0, formants, boundaries, effects).
 
@@ -85,19 +96,28 @@ def synth(
     TextGrids at the exact synthesized boundaries and the planted parameters in
     `truth/`.
     """
-    _synth(out, speakers=speakers, seed=seed, minutes=minutes, jobs=jobs, noise=noise, snr=snr)
+    _synth(out, speakers=speakers, seed=seed, minutes=minutes, jobs=jobs, noise=noise, snr=snr,
+           condition=condition, codec_rate=codec_rate)
 
 
 def _synth(
     out: Path, *, speakers: int, seed: int, minutes: float, jobs: int | None,
-    noise: str | None = None, snr: float = 10.0,
+    noise: str | None = None, snr: float = 10.0, condition: str | None = None,
+    codec_rate: int = 48000,
 ) -> None:  # fmt: skip
     from corpora.synth import write_corpus
+    from corpora.synth.conditions import degrade_corpus, parse_conditions
     from corpora.synth.noise import NOISE_KINDS, add_noise
 
     if noise is not None and noise not in NOISE_KINDS:
         raise _bad_input(f"unknown noise {noise!r}; use one of {', '.join(NOISE_KINDS)}",
                          "Cannot synthesise:")
+    try:
+        conditions = parse_conditions(condition) if condition is not None else None
+        if codec_rate not in (16000, 48000):
+            raise ValueError(f"--codec-rate must be 16000 or 48000, got {codec_rate}")
+    except ValueError as e:
+        raise _bad_input(str(e), "Cannot synthesise:") from e
     try:
         with console.status(f"Synthesising {speakers} speakers into {out} ..."):
             summary = write_corpus(
@@ -106,6 +126,10 @@ def _synth(
         if noise is not None:
             with console.status(f"Adding {noise} noise at {snr:g} dB SNR ..."):
                 add_noise(out, kind=noise, snr_db=snr, seed=seed)
+        if conditions is not None:
+            named = ", ".join(f"{k}={v:g}" for k, v in conditions.items())
+            with console.status(f"Applying {named} ..."):
+                degrade_corpus(out, conditions, seed=seed, codec_sr=codec_rate)
     except ValueError as e:
         raise _bad_input(str(e), "Cannot synthesise:") from e
     console.print(
