@@ -5,7 +5,9 @@ canvas (pyplot's global backend is left alone) and returns a
 :class:`matplotlib.figure.Figure`; nothing is shown or saved, so the caller
 decides (the report embeds them as PNG). Nothing here knows about privacy
 rules: the caller passes only what may be drawn (the report drops or relabels
-groups smaller than k speakers before calling).
+groups, and greys out strip values, by the rules of ``speech.disclosure``
+before calling). Each mark that stands for a group or a value carries a ``gid``
+naming it, so that a test can list what a figure shows.
 
 Colours: the Okabe & Ito (2008) palette, distinguishable under the common
 colour-vision deficiencies; grey (:data:`NEUTRAL`) is reserved for "suppressed"
@@ -178,8 +180,8 @@ def vowel_chart(
     Returns
     -------
     Figure
-        One axes; ``ax.patches`` holds the ellipses (``gid`` = ``"vowel|group"``),
-        ``ax.texts`` the vowel labels at the means.
+        One axes; ``ax.patches`` holds the ellipses and ``ax.lines`` the mean markers (both
+        with ``gid`` = ``"vowel|group"``), ``ax.texts`` the vowel labels at the means.
 
     References
     ----------
@@ -235,7 +237,7 @@ def vowel_chart(
                 ax.add_patch(Ellipse(tuple(mean), w, h, angle=angle, facecolor=colour,
                                      alpha=0.15, edgecolor=colour, linewidth=1.2,
                                      gid=f"{v}|{level}"))
-            ax.plot(mean[0], mean[1], "o", color=colour, markersize=4)
+            ax.plot(mean[0], mean[1], "o", color=colour, markersize=4, gid=f"{v}|{level}")
             ax.annotate(str(v), tuple(mean), xytext=(4, 4), textcoords="offset points",
                         color=colour if colour != NEUTRAL else "#555555", fontsize=12,
                         fontweight="bold")
@@ -428,7 +430,8 @@ def dendrogram_figure(
     -------
     Figure
         Axes 0: the tree (y = Ward merge distance); one strip axes per variable below it
-        (one rectangle per leaf, in leaf order) and a legend per strip.
+        (one rectangle per leaf, in leaf order, ``gid`` = ``"variable|value"``) and a
+        legend per strip.
     """
     if isinstance(linkage, pd.DataFrame):
         z = linkage[["left", "right", "distance", "size"]].to_numpy(float)
@@ -455,12 +458,11 @@ def dendrogram_figure(
         levels = list(pd.unique(pd.Series(values).dropna()))
         palette = dict(colors[variable]) if colors and variable in colors else group_colours(
             levels)
-        strip = [palette.get(values[i], NEUTRAL) if values[i] is not None else "#FFFFFF"
-                 for i in leaves]
         # Leaf positions in scipy's dendrogram are 5, 15, 25...: one 10-wide cell per leaf.
-        for j, colour in enumerate(strip):
-            ax.add_patch(Rectangle((10 * j, 0), 10, 1, facecolor=colour,
-                                                      edgecolor="white", linewidth=0.3))
+        for j, i in enumerate(leaves):
+            colour = palette.get(values[i], NEUTRAL) if values[i] is not None else "#FFFFFF"
+            ax.add_patch(Rectangle((10 * j, 0), 10, 1, facecolor=colour, edgecolor="white",
+                                   linewidth=0.3, gid=f"{variable}|{values[i]}"))
         ax.set_xlim(tree.get_xlim())
         ax.set_ylim(0, 1)
         ax.set_yticks([0.5], [variable])

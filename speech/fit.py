@@ -11,7 +11,9 @@ speakers, and runs
 2. token-level mixed models of Lobanov-normalised F1 and F2 (vowel x education
    rank + gender, random intercepts per speaker, a variance component per word
    when the vowels table has ``word_id``) and speaker-level regressions with
-   robust errors (:mod:`models.regression`);
+   robust errors (:mod:`models.regression`); the normalised tokens those mixed
+   models rest on are written as ``vowel_tokens.parquet`` (speaker_id, vowel,
+   f1_lobanov, f2_lobanov), from which the report draws its vowel charts;
 3. prediction of education, region, gender and main income from the speech
    features under speaker-grouped cross-validation (:mod:`models.prediction`).
 
@@ -57,6 +59,9 @@ SPEAKER_REGRESSIONS = {
     "articulation_rate_syll_s": ("region", "gender", "age"),
 }
 MIXED_RESPONSES = ("f1_lobanov", "f2_lobanov")
+#: ``vowel_tokens.parquet``: the tokens the mixed models were fitted on (the report's
+#: vowel charts draw exactly these).
+VOWEL_TOKEN_COLUMNS = ("speaker_id", "vowel", "f1_lobanov", "f2_lobanov")
 #: Covariates of the adjusted association tests: the demographic core of the design.
 ADJUST_FOR = ("gender", "age", "region", "education")
 
@@ -204,13 +209,12 @@ def _effects(rows: pd.DataFrame, model: str) -> pd.DataFrame:
     return rows[[*EFFECT_COLUMNS, *(c for c in rows.columns if c not in EFFECT_COLUMNS)]]
 
 
-def _regression_effects(analysis: ReferenceAnalysis, vowels: pd.DataFrame | None,
+def _regression_effects(analysis: ReferenceAnalysis, tokens: pd.DataFrame | None,
                         random_state: int, log: dict[str, Any]) -> pd.DataFrame:
     from models.regression import mixed_vowel_model, speaker_regression
 
     parts = []
-    if vowels is not None and not vowels.empty:
-        tokens = vowel_tokens(vowels, analysis.profiles)
+    if tokens is not None:
         has_gender = tokens["gender"].nunique() >= 2
         fixed = "C(vowel) * education_rank" + (" + C(gender)" if has_gender else "")
         components = {"word": "0 + C(word_id)"} if "word_id" in tokens.columns else None
@@ -358,7 +362,10 @@ def fit_store(
                                   n_permutations=n_permutations)
     say("mixed-effects and speaker regressions")
     models_log: dict[str, Any] = {}
-    effects = _regression_effects(analysis, vowels, random_state, models_log)
+    # One token set for the mixed models and the report's vowel charts (written below).
+    tokens = (vowel_tokens(vowels, analysis.profiles) if vowels is not None and not vowels.empty
+              else None)
+    effects = _regression_effects(analysis, tokens, random_state, models_log)
     say("prediction under speaker-grouped cross-validation")
     prediction_permutations = (min(int(n_permutations), 200) if n_prediction_permutations is None
                                else int(n_prediction_permutations))
@@ -372,6 +379,9 @@ def fit_store(
         "predictions": predictions,
         "importances": importances,
         "speaker_features": analysis.features,
+        "vowel_tokens": (tokens if tokens is not None else pd.DataFrame(
+            {c: pd.Series(dtype=object if c in ("speaker_id", "vowel") else float)
+             for c in VOWEL_TOKEN_COLUMNS}))[list(VOWEL_TOKEN_COLUMNS)],
     }
     for name, frame in tables.items():
         _write_parquet(out / f"{name}.parquet", frame)

@@ -12,7 +12,7 @@ import pytest
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse, Rectangle
-from scipy.cluster.hierarchy import linkage
+from scipy.cluster.hierarchy import dendrogram, linkage
 
 from models.plots import (
     NEUTRAL,
@@ -69,6 +69,8 @@ def test_vowel_chart_draws_one_ellipse_and_label_per_vowel_and_group():
     drawn = ellipses(fig)
     assert len(drawn) == 5 * 2
     assert {e.get_gid() for e in drawn} == {f"{v}|{g}" for v in TARGETS for g in ("low", "high")}
+    means = [line.get_gid() for line in fig.axes[0].lines if line.get_gid()]
+    assert sorted(means) == sorted(e.get_gid() for e in drawn)
     assert sorted(t.get_text() for t in fig.axes[0].texts) == sorted(list(TARGETS) * 2)
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert legend == ["high (3 speakers)", "low (3 speakers)"]  # order of appearance
@@ -192,6 +194,10 @@ def test_dendrogram_has_unlabelled_leaves_and_one_strip_cell_per_leaf():
     assert {matplotlib_hex(p.get_facecolor()) for p in cells} == {OKABE_ITO[0].lower(),
                                                                    OKABE_ITO[1].lower()}
     assert len([p for p in gender.patches if isinstance(p, Rectangle)]) == 12
+    # Each cell names what it shows, in leaf order: what a disclosure test reads back.
+    leaves = dendrogram(z, no_plot=True)["leaves"]
+    by_x = sorted(gender.patches, key=lambda p: p.get_x())
+    assert [p.get_gid() for p in by_x] == [f"gender|{strips['gender'][i]}" for i in leaves]
     frame = pd.DataFrame(z, columns=["left", "right", "distance", "size"])
     assert len(dendrogram_figure(frame).axes) == 1
     with pytest.raises(ValueError, match="rows"):

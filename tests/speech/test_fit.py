@@ -30,6 +30,7 @@ CONTRACT = {
     "effects": ["model", "term", "estimate", "std_error", "ci_low", "ci_high", "p_value",
                 "effect_size", "n_speakers", "n_obs"],
     "speaker_features": ["speaker_id", "vowel_reduction_index", "f0_median_st"],
+    "vowel_tokens": ["speaker_id", "vowel", "f1_lobanov", "f2_lobanov"],
 }  # fmt: skip
 
 
@@ -104,6 +105,11 @@ def test_fit_writes_every_contract_file(store: Path):
     assert set(meta["features"]["used"]) == set(tables["speaker_features"].columns) - {
         "speaker_id"}
     assert sorted(meta["files"]) == sorted(f"{name}.parquet" for name in CONTRACT)
+    # The report's vowel charts rest on the very tokens the mixed models were fitted on.
+    tokens = tables["vowel_tokens"]
+    assert len(tokens) == meta["models"]["mixed: f1_lobanov"]["n_obs"] > 0
+    assert set(tokens["speaker_id"]) <= set(structure["speaker_id"])
+    assert tokens.groupby("speaker_id")["f1_lobanov"].mean().abs().max() < 1e-9  # Lobanov z
     # every model either ran or says why not
     assert all(isinstance(v, dict) or v.startswith("skipped: ") for v in meta["models"].values())
 

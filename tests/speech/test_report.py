@@ -20,8 +20,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from scipy import stats
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.decomposition import PCA
@@ -29,7 +27,7 @@ from sklearn.metrics import silhouette_score
 from typer.testing import CliRunner
 
 from speech.cli import app
-from speech.report import EDUCATION_ORDER, build_report, protect_counts, protected_counts
+from speech.report import EDUCATION_ORDER, build_report
 from speech.store import Store
 
 K = 5
@@ -155,6 +153,16 @@ def write_models(store: Path, speakers: pd.DataFrame, *, seed: int = 0) -> None:
     pd.DataFrame(pca.components_.T, columns=pcs).assign(feature=features)[
         ["feature", *pcs]].to_parquet(models / "pca_loadings.parquet")
     speakers[["speaker_id", *features]].to_parquet(models / "speaker_features.parquet")
+    # The tokens of the mixed models: Lobanov z-scores per speaker (ddof 1), own speakers only.
+    tokens = Store(store).read_table("vowels")
+    tokens = tokens[tokens["speaker_id"].isin(set(speakers["speaker_id"]))]
+    by_speaker = tokens.groupby("speaker_id")
+    for formant in ("f1", "f2"):
+        hz = by_speaker[f"{formant}_hz"]
+        tokens[f"{formant}_lobanov"] = (tokens[f"{formant}_hz"] - hz.transform("mean")) / \
+            hz.transform("std")
+    tokens[["speaker_id", "vowel", "f1_lobanov", "f2_lobanov"]].to_parquet(
+        models / "vowel_tokens.parquet")
 
     rows = []
     rank = speakers["education"].cat.codes.to_numpy(float)
@@ -312,7 +320,8 @@ def test_small_group_is_suppressed_everywhere(report):
     assert "diverse" not in (path.parent / "findings.json").read_text()
     gender = text.split("<h3>gender</h3>")[1].split("</table>")[0]
     assert "<td>suppressed (&lt; 5 speakers)</td><td class=\"n\">&lt; 5</td>" in gender
-    assert "3 speakers in groups of fewer than 5 are not drawn" in text
+    assert "Groups, and vowels of a group, with fewer than 5 speakers are not drawn" in text
+    assert not re.search(r"\b3 speakers", text)  # the pooled group's size is what "< 5" hides
     assert "terms for groups of fewer than 5 speakers are not shown" in text
 
 
@@ -429,7 +438,6 @@ def test_report_opens_in_headless_chromium(report, tmp_path):
     assert pixels.std() > 20  # not blank
 
 
-# --------------------------------------------------------------------------- secondary suppression
 def _hidden_cells_parsed(page: str) -> dict[str, list[list[bool]]]:
     """Each count table of the page as rows of "hidden?" flags (header row and label
     column dropped; share columns ignored)."""
@@ -461,103 +469,3 @@ def test_no_suppressed_count_is_alone_in_a_row_or_column(report):
     gender = strip_images(page).split("<h3>gender</h3>")[1].split("</table>")[0]
     assert '<td class="n">x</td>' in gender  # else N - shown = the 3 pooled speakers
     assert "withheld so that no hidden count can be worked out from the totals" in page
-
-
-def _determined(counts: np.ndarray, hidden: np.ndarray, rows: bool, columns: bool
-                ) -> np.ndarray:
-    """Which hidden cells the published totals and shown cells solve for exactly:
-    cell c is determined iff its unit vector lies in the row space of the
-    constraints restricted to the hidden cells."""
-    index = np.flatnonzero(hidden.ravel())
-    out = np.zeros(hidden.shape, dtype=bool)
-    if not index.size:
-        return out
-    constraints = []
-    if rows:
-        constraints += [np.isin(index // counts.shape[1], [i]) for i in range(counts.shape[0])]
-    if columns:
-        constraints += [np.isin(index % counts.shape[1], [j]) for j in range(counts.shape[1])]
-    a = np.array(constraints, dtype=float).reshape(-1, index.size)
-    rank = np.linalg.matrix_rank(a) if a.size else 0
-    for position, cell in enumerate(index):
-        unit = np.zeros((1, index.size))
-        unit[0, position] = 1
-        out.flat[cell] = np.linalg.matrix_rank(np.vstack([a, unit])) == rank
-    return out
-
-
-def test_protect_counts_on_a_worked_example():
-    counts = np.array([[20, 3, 12], [15, 18, 9], [7, 11, 30]])
-    primary, secondary = protect_counts(counts, 5)
-    assert primary.sum() == 1 and primary[0, 1]
-    # The cheapest rectangle through the 3: 20 + 11 + 7 speakers withheld.
-    assert secondary.astype(int).tolist() == [[1, 0, 0], [0, 0, 0], [1, 1, 0]]
-    assert not _determined(counts, primary | secondary, True, True).any()
-
-
-def test_a_single_small_count_in_a_column_with_a_published_total():
-    primary, secondary = protect_counts(np.array([[20], [3], [12], [8]]), 5, row_totals=False)
-    assert primary[:, 0].tolist() == [False, True, False, False]
-    assert secondary[:, 0].tolist() == [False, False, False, True]  # the smallest shown
-    # Two small counts summing to under k: a third is withheld (the pair's sum would
-    # otherwise stand for 4 speakers).
-    _, secondary = protect_counts(np.array([[20], [3], [1], [8]]), 5, row_totals=False)
-    assert secondary[:, 0].tolist() == [False, False, False, True]
-    _, secondary = protect_counts(np.array([[20], [3], [4], [8]]), 5, row_totals=False)
-    assert not secondary.any()
-
-
-def test_nothing_is_withheld_without_small_cells_or_published_totals():
-    assert not protect_counts(np.array([[20, 30], [25, 40]]), 5)[1].any()
-    counts = np.array([[20, 3], [25, 40]])
-    assert not protect_counts(counts, 5, row_totals=False, column_totals=False)[1].any()
-    # Row totals only: the 3 needs the 20 beside it, nothing in its column.
-    _, secondary = protect_counts(counts, 5, column_totals=False)
-    assert secondary.astype(int).tolist() == [[1, 0], [0, 0]]
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.integers(1, 5).flatmap(lambda r: st.integers(1, 5).flatmap(
-    lambda c: st.lists(st.integers(0, 30), min_size=r * c, max_size=r * c).map(
-        lambda v: np.array(v).reshape(r, c)))), st.integers(2, 6), st.booleans(), st.booleans())
-def test_protected_tables_keep_their_promises(counts, k, rows, columns):
-    primary, secondary = protect_counts(counts, k, row_totals=rows, column_totals=columns)
-    hidden = primary | secondary
-    assert (primary == (counts < k)).all()
-    assert (counts[secondary] >= k).all() and not (primary & secondary).any()
-    published = ([counts[i] for i in range(counts.shape[0])] if rows else []) + (
-        [counts[:, j] for j in range(counts.shape[1])] if columns else [])
-    masks = ([hidden[i] for i in range(counts.shape[0])] if rows else []) + (
-        [hidden[:, j] for j in range(counts.shape[1])] if columns else [])
-    for values, mask in zip(published, masks, strict=True):
-        assert not mask.any() or mask.all() or values[mask].sum() >= k
-    # No hidden cell is solved for exactly, except one that is alone in every line
-    # holding it (it is then as public as those lines' totals).
-    determined = _determined(counts, hidden, rows, columns)
-    alone = np.zeros_like(hidden)
-    if rows and columns:
-        alone[:] = (counts.shape[0] == 1) or (counts.shape[1] == 1)
-    elif rows:
-        alone[:] = counts.shape[1] == 1
-    elif columns:
-        alone[:] = counts.shape[0] == 1
-    assert not (determined & ~alone).any(), (counts, hidden.astype(int))
-
-
-def test_protect_counts_refuses_what_is_not_a_table_of_counts():
-    for bad in (np.array([1, 2]), np.array([[1, -2]]), np.array([[1.5, 2]]),
-                np.zeros((0, 2)), np.array([[np.nan, 1]])):
-        with pytest.raises(ValueError, match="non-negative whole counts"):
-            protect_counts(bad, 5)
-
-
-def test_protected_counts_prints_tables_as_the_report_does():
-    series = pd.Series([20, 3, 12, 8], index=["a", "b", "c", "d"], name="speakers")
-    shown = protected_counts(series, 5)
-    assert shown.name == "speakers" and list(shown.index) == list("abcd")
-    assert shown.tolist() == [20, "< 5", 12, "x"]
-    table = pd.DataFrame([[20, 3, 12], [15, 18, 9], [7, 11, 30]], index=["p", "q", "r"],
-                         columns=["A", "B", "C"], dtype="Int64")
-    shown = protected_counts(table, 5)
-    assert shown.to_numpy().tolist() == [["x", "< 5", 12], [15, 18, 9], ["x", "x", 30]]
-    assert list(shown.columns) == ["A", "B", "C"] and list(shown.index) == ["p", "q", "r"]
