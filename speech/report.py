@@ -33,6 +33,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import jinja2
@@ -306,8 +307,8 @@ def _compose(store: Path, k: int) -> _Report:
     profiles = _profiles(inputs.speakers, inputs.fit)
     associations = inputs.models.get("associations", pd.DataFrame(
         columns=["feature", "variable", "test", "q_value"]))
-    sentence = lambda row: association_sentence(  # noqa: E731
-        row, profiles, k, inputs.feature_values)
+    sentence = partial(association_sentence, profiles=profiles, k=k,
+                       values=inputs.feature_values)
 
     overview, corpus = _overview(inputs, profiles, k)
     vowels = Section("Vowel space", _vowel_figures(inputs, profiles, k, associations),
@@ -346,6 +347,14 @@ def _png(fig) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+@dataclass
+class _Embedded:
+    title: str
+    png: str
+    caption: str
+    alt: str
+
+
 def _render(report: _Report, store: Path, k: int) -> str:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("speech", "templates"),
@@ -359,13 +368,6 @@ def _render(report: _Report, store: Path, k: int) -> str:
         n_figures=len(report.figures), main_findings=report.main, sections=sections,
         methods=report.methods)
 
-
-@dataclass
-class _Embedded:
-    title: str
-    png: str
-    caption: str
-    alt: str
 
 
 def _write_atomic(path: Path, text: str) -> None:
