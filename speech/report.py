@@ -317,8 +317,7 @@ def _compose(store: Path, k: int) -> _Report:
     *structure, structure_findings = structure_section(inputs.models, profiles, k,
                                                        associations, sentence)
     *assoc, assoc_findings = association_section(inputs.models, sentence)
-    *effects, effect_findings, n_hidden = effect_section(inputs.models, profiles, k,
-                                                         GROUP_VARIABLES)
+    *effects, effect_findings, n_hidden = effect_section(inputs.models, profiles, k)
     *predictions, prediction_findings = prediction_section(inputs.models)
     sections = [overview, vowels,
                 Section("Structure: PCA and clustering", *structure),

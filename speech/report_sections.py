@@ -9,6 +9,7 @@ the numbers). What a figure may show is decided by :mod:`speech.disclosure`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -297,13 +298,19 @@ def association_section(models: Models, sentence: Sentence
 
 
 # --------------------------------------------------------------------------- effects
-def _suppressed_terms(profiles: pd.DataFrame, k: int, variables: Sequence[str]) -> set[str]:
-    small = set()
-    for variable in variables:
-        if variable in profiles.columns:
-            counts = profiles[variable].astype(object).value_counts()
-            small |= {str(v) for v in counts.index[counts < k]}
-    return small
+#: A categorical term of a statsmodels formula: ``C(gender)[T.M]`` or ``gender[T.M]``.
+LEVEL_TERM = re.compile(r"(?:C\()?(\w+)\)?\[(?:T\.)?([^\]]+)\]")
+
+
+def _hidden_term(term: str, profiles: pd.DataFrame, k: int) -> bool:
+    """Whether a term names a profile level held by fewer than ``k`` speakers (none
+    included: a level no analysed speaker holds any more, after an erasure say)."""
+    for variable, level in LEVEL_TERM.findall(term):
+        if variable in profiles.columns and variable != "speaker_id":
+            held = profiles[variable].astype(object).dropna().astype(str)
+            if int((held == level).sum()) < k:
+                return True
+    return False
 
 
 def _strongest_terms(shown: pd.DataFrame) -> tuple[list[str], list[dict]]:
@@ -332,7 +339,7 @@ def _strongest_terms(shown: pd.DataFrame) -> tuple[list[str], list[dict]]:
     return parts, findings
 
 
-def effect_section(models: Models, profiles: pd.DataFrame, k: int, variables: Sequence[str]
+def effect_section(models: Models, profiles: pd.DataFrame, k: int
                    ) -> tuple[list[ReportFigure], list[Block], list[dict], int]:
     """Forest plot of the profile terms; terms of a level under k speakers are hidden."""
     from models.plots import forest_plot
@@ -345,9 +352,7 @@ def effect_section(models: Models, profiles: pd.DataFrame, k: int, variables: Se
     terms = effects["term"].astype(str)
     shown = effects[terms.str.contains("|".join(PROFILE_TERMS), case=False, regex=True)
                     & ~terms.str.contains(r"Group Var| Var$", case=False, regex=True)]
-    small = _suppressed_terms(profiles, k, variables)
-    hidden = shown["term"].astype(str).map(
-        lambda t: any(f"[T.{lvl}]" in t or f"[{lvl}]" in t for lvl in small))
+    hidden = shown["term"].astype(str).map(lambda t: _hidden_term(t, profiles, k))
     n_hidden = int(hidden.sum())
     shown = shown[~hidden].dropna(subset=["estimate"])
     if shown.empty:

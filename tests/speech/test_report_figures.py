@@ -24,7 +24,7 @@ from models.plots import dendrogram_figure
 from speech.disclosure import suppress_levels, suppressed_label
 from speech.report import ReportFigure, build_report, report_figures
 from speech.store import Store
-from tests.speech.test_report import REGIONS, make_store, strip_images
+from tests.speech.test_report import REGIONS, make_store, strip_images, write_models, write_tables
 
 K = 5
 POOL = suppressed_label(K)
@@ -107,7 +107,33 @@ def small(tmp_path_factory) -> Path:
     return make_store(tmp_path_factory.mktemp("small"), small_gender=3)
 
 
-@pytest.mark.parametrize("which", ["small", "larger"])
+@pytest.fixture(scope="module")
+def rare_education(tmp_path_factory) -> Path:
+    """40 speakers, 3 of them the only ones with short higher education."""
+    store = tmp_path_factory.mktemp("rare") / "store"
+    speakers = write_tables(store)
+    education = speakers["education"].astype(str).replace("short_higher", "bachelor")
+    education[:3] = "short_higher"
+    speakers["education"] = pd.Categorical(education, categories=speakers[
+        "education"].cat.categories, ordered=True)
+    Store(store).write_table("speakers", speakers)
+    write_models(store, speakers)
+    return store
+
+
+def test_a_rare_level_is_not_a_grey_set_of_its_own(rare_education):
+    """Old biplot: the 3 short-higher speakers as a grey set of 3, the one level missing
+    from the legend. Now the smallest shown level joins them."""
+    figure = next(f for f in report_figures(rare_education, k_anonymity=K)
+                  if f.title == "PCA biplot")
+    sets = {c.get_label(): len(c.get_offsets()) for c in figure.figure.axes[0].collections
+            if isinstance(c, PathCollection)}
+    assert sets[POOL] >= K and sum(sets.values()) == 40
+    assert not any(label.startswith("short_higher") for label in sets)
+    assert all(n >= K for n in sets.values())
+
+
+@pytest.mark.parametrize("which", ["small", "larger", "rare_education"])
 def test_every_combination_a_figure_shows_is_shared_by_k_speakers(which, request):
     store = request.getfixturevalue(which)
     figures = report_figures(store, k_anonymity=K)
@@ -157,3 +183,16 @@ def test_strips_show_no_count_the_cluster_tables_hide(larger, tmp_path):
             assert printed.isdigit() and int(printed) >= n, (variable, level, cluster, printed)
             checked += 1
     assert checked >= 3
+
+
+def test_a_regression_term_is_hidden_only_for_a_small_profile_level():
+    from speech.report_sections import _hidden_term
+
+    profiles = pd.DataFrame({"speaker_id": list("abcdefgh"),
+                             "gender": ["F"] * 5 + ["M"] * 2 + ["diverse"]})
+    assert not _hidden_term("C(gender)[T.F]", profiles, K)
+    assert _hidden_term("C(gender)[T.M]", profiles, K)  # 2 speakers
+    assert _hidden_term("C(gender)[T.X]", profiles, K)  # nobody (erased, say)
+    # The vowels' own levels are phonetics, not profiles: their interactions stay.
+    assert not _hidden_term("C(vowel)[T.e]:education_rank", profiles, K)
+    assert _hidden_term("C(vowel)[T.e]:C(gender)[T.M]", profiles, K)
