@@ -206,8 +206,9 @@ def _dendrogram(models: Models, merged: pd.DataFrame, strips: pd.DataFrame, k: i
                     f"shown, because the cluster tables hide that count or fewer than {k} "
                     f"leaves would share the leaf's combination of cluster and values)")
     else:
-        caption += (f"; no profile strip: at k = {k} every cluster x profile count that a "
-                    f"strip would show is hidden (see the tables)")
+        caption += (f"; no profile strip: at k = {k} no leaf's profile could be shown "
+                    f"without a count the cluster tables hide or a combination of values "
+                    f"that fewer than {k} leaves share")
     caption += f". {n_clusters} clusters"
     if silhouette is not None and not silhouette.empty:
         s = silhouette.set_index("n_clusters")["silhouette"]
