@@ -41,7 +41,8 @@ from fractions import Fraction
 import numpy as np
 import scipy.fft
 
-__all__ = ["BurgFrames", "burg_lpc", "formants_burg", "lpc_formants", "praat_resample"]
+__all__ = ["BurgFrames", "burg_lpc", "formants_burg", "lpc_formants", "lpc_roots",
+           "praat_resample"]
 
 #: Praat's safety margin (Hz): roots closer than this to 0 or to Nyquist are no formants.
 SAFETY_MARGIN_HZ = 50.0
@@ -226,8 +227,94 @@ def _polish(roots: np.ndarray, coef: np.ndarray, n_iter: int = 4) -> np.ndarray:
     return best
 
 
+def _eig_roots(coef: np.ndarray) -> np.ndarray:
+    """Roots of monic polynomials (n, m + 1): companion eigenvalues, Newton-polished."""
+    n, m1 = coef.shape
+    m = m1 - 1
+    comp = np.zeros((n, m, m))
+    comp[:, 0, :] = -coef[:, 1:]
+    comp[:, np.arange(1, m), np.arange(m - 1)] = 1.0
+    return _polish(np.linalg.eigvals(comp).astype(np.complex128), coef)
+
+
+def _newton(z: np.ndarray, coef: np.ndarray, max_iter: int = 8
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Newton's method for every root of every row from starts ``z`` (n, m), each row
+    until its steps fall below 1e-10; returns the roots and whether each row converged
+    to ``m`` distinct roots (else they are not trusted: two starts may reach one root)."""
+    n, m = z.shape
+    z = z.copy()
+    done = np.zeros(n, dtype=bool)
+    active = np.arange(n)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for _ in range(max_iter):
+            za, ca = z[active], coef[active]
+            p = np.ones_like(za)
+            dp = np.zeros_like(za)
+            for j in range(1, ca.shape[1]):
+                dp = dp * za + p
+                p = p * za + ca[:, j : j + 1]
+            step = p / dp
+            z[active] = za - step
+            small = np.all(np.abs(step) <= 1e-10 * np.maximum(np.abs(za), 1.0), axis=1)
+            done[active[small]] = True
+            active = active[~small]
+            if active.size == 0:
+                break
+    ok = np.flatnonzero(done)
+    zs = np.sort_complex(z[ok])  # coinciding roots end up next to each other (or nearly)
+    gaps = np.abs(zs[:, :, None] - zs[:, None, :])
+    gaps[:, np.arange(m), np.arange(m)] = np.inf
+    done[ok] = np.min(gaps.reshape(ok.size, -1), axis=1) > 1e-6 if ok.size else done[ok]
+    return z, done
+
+
+def lpc_roots(coef: np.ndarray, follows: np.ndarray | None = None, *, every: int = 8
+              ) -> np.ndarray:
+    """Roots of every frame's prediction polynomial ``z^m + a_1 z^(m-1) + ... + a_m``.
+
+    Companion-matrix eigenvalues (LAPACK, one matrix at a time) cost most of the
+    analysis, so within runs of consecutive frames (``follows[i]``: frame ``i``
+    comes 1 step after frame ``i - 1``) only every ``every``-th frame is solved
+    that way; the next frames start Newton's method from their predecessor's
+    roots (5 ms earlier), all runs at once. A frame whose iterations do not
+    converge to ``m`` distinct roots falls back to the eigenvalues, so the roots
+    are the same either way (to rounding).
+
+    Parameters
+    ----------
+    coef : np.ndarray, shape (n_frames, m + 1)
+        ``[1, a_1, ..., a_m]`` per frame.
+    follows : np.ndarray of bool, shape (n_frames,), optional
+        None: every frame is solved by eigenvalues.
+
+    Returns
+    -------
+    np.ndarray, shape (n_frames, m), complex
+    """
+    n = coef.shape[0]
+    if follows is None or n == 0:
+        return _eig_roots(coef)
+    index = np.arange(n)
+    run_start = np.maximum.accumulate(np.where(np.asarray(follows, dtype=bool), 0, index))
+    pos = (index - run_start) % every
+    roots = np.empty((n, coef.shape[1] - 1), dtype=np.complex128)
+    anchor = np.flatnonzero(pos == 0)
+    roots[anchor] = _eig_roots(coef[anchor])
+    for step in range(1, every):
+        cur = np.flatnonzero(pos == step)
+        if cur.size == 0:
+            break
+        z, ok = _newton(roots[cur - 1], coef[cur])
+        roots[cur[ok]] = z[ok]
+        if not ok.all():
+            roots[cur[~ok]] = _eig_roots(coef[cur[~ok]])
+    return roots
+
+
 def lpc_formants(
-    coef: np.ndarray, sr: float, *, n_formants: int = 5, margin_hz: float = SAFETY_MARGIN_HZ
+    coef: np.ndarray, sr: float, *, n_formants: int = 5, margin_hz: float = SAFETY_MARGIN_HZ,
+    follows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Formant frequencies and bandwidths from prediction-error filters (Praat's rule).
 
@@ -241,6 +328,8 @@ def lpc_formants(
         Formants kept per frame (the lowest ones).
     margin_hz : float
         Roots below this or above Nyquist minus this are dropped.
+    follows : np.ndarray of bool, shape (n_frames,), optional
+        Which frames continue the previous one (see :func:`lpc_roots`).
 
     Returns
     -------
@@ -252,11 +341,7 @@ def lpc_formants(
     out_b = np.full((n_formants, n_fr), np.nan)
     if n_fr == 0 or m1 < 2:
         return out_f, out_b
-    m = m1 - 1
-    comp = np.zeros((n_fr, m, m))
-    comp[:, 0, :] = -coef[:, 1:]
-    comp[:, np.arange(1, m), np.arange(m - 1)] = 1.0
-    roots = _polish(np.linalg.eigvals(comp).astype(np.complex128), coef)
+    roots = lpc_roots(coef, follows)
     mag = np.abs(roots)
     roots = np.where(mag > 1.0, 1.0 / np.conj(np.where(mag > 1.0, roots, 1.0)), roots)
     nyquist = 0.5 * sr
@@ -353,12 +438,14 @@ def formants_burg(
         new_sr = 2.0 * ceiling
         if abs(new_sr / sr - 1.0) < 1e-12:
             new_sr = float(sr)
-        z, x1 = praat_resample(x, sr, new_sr, spectrum=spectrum)
-        if spectrum is None and z.size != x.size:
-            size = scipy.fft.next_fast_len(x.size + 2 * _PAD, real=True)
-            q = _ratio(new_sr, sr, x.size).denominator
-            if size % q == 0:
+        if spectrum is None and new_sr != sr:  # one forward FFT serves every ceiling
+            dens = [_ratio(2.0 * c, sr, x.size).denominator for c in ceilings
+                    if abs(2.0 * c / sr - 1.0) >= 1e-12]
+            lcm = int(np.lcm.reduce(dens))
+            if lcm <= 1 << 16:
+                size = lcm * scipy.fft.next_fast_len(-(-(x.size + 2 * _PAD) // lcm), real=True)
                 spectrum = (size, scipy.fft.rfft(np.r_[np.zeros(_PAD), x], size))
+        z, x1 = praat_resample(x, sr, new_sr, spectrum=spectrum)
         alpha = np.exp(-2.0 * np.pi * pre_emphasis_hz / new_sr)
         z[1:] -= alpha * z[:-1].copy()
         times, start, length, n_window = _frame_grid(z.size, new_sr, window_s, time_step_s, x1)
@@ -385,8 +472,10 @@ def formants_burg(
                 frames = z[start[sel, None] + offsets]
                 alive = np.max(np.abs(frames), axis=1) > 0.0  # Burg cannot stand all zeroes
                 frames = frames[alive] * window[:n_len]
+                kept = sel[alive]
                 f_hz, b_hz = lpc_formants(burg_lpc(frames, order), new_sr,
-                                          n_formants=n_formants)
+                                          n_formants=n_formants,
+                                          follows=np.r_[False, np.diff(kept) == 1])
                 freqs[:, sel[alive]] = f_hz
                 bws[:, sel[alive]] = b_hz
         results.append(BurgFrames(times, freqs, bws, float(ceiling)))

@@ -34,10 +34,12 @@ import pandas as pd
 import parselmouth
 from parselmouth.praat import call
 
+from features.burg import formants_burg
 from features.tracks import as_mono
 
 __all__ = [
     "DEFAULT_POINTS",
+    "ENGINES",
     "MAX_BANDWIDTH_HZ",
     "FormantTracks",
     "default_ceilings",
@@ -63,6 +65,16 @@ MAX_BANDWIDTH_HZ = 800.0
 SILENT_RMS = 1e-6
 
 _N_TRACKED = 3  # F1-F3 enter the fit error and the output
+
+#: Burg engines: "vectorised" (features.burg, every frame and ceiling batched in NumPy)
+#: and "praat" (Praat itself through Parselmouth, one call per ceiling).
+ENGINES = ("vectorised", "praat")
+
+
+def _check_engine(engine: str) -> str:
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES!r}, got {engine!r}")
+    return engine
 
 
 def default_ceilings(gender: str | None = None, n: int = 10) -> np.ndarray:
@@ -155,8 +167,9 @@ def formant_tracks(
     time_step_s: float = 0.005,
     margin_s: float = 0.025,
     pre_emphasis_hz: float = 50.0,
+    engine: str = "vectorised",
 ) -> FormantTracks:
-    """F1-F3 tracks for each candidate ceiling: one Praat Burg call per ceiling.
+    """F1-F3 tracks for each candidate ceiling: one Burg analysis per ceiling.
 
     Parameters
     ----------
@@ -181,6 +194,11 @@ def formant_tracks(
         Audio kept on each side of a span (s).
     pre_emphasis_hz : float
         Pre-emphasis from this frequency (Hz); Praat's default 50 Hz.
+    engine : {"vectorised", "praat"}
+        ``"vectorised"``: :func:`features.burg.formants_burg`, Praat's algorithm in
+        NumPy, every ceiling and frame batched, and with ``spans`` only the frames
+        inside them (the others NaN); ``"praat"``: Praat via Parselmouth, one call
+        per ceiling over every frame. Median |difference| 0.005-0.03% (F1-F3).
 
     Returns
     -------
@@ -192,6 +210,7 @@ def formant_tracks(
     Boersma & Weenink, Praat manual, "Sound: To Formant (burg)...".
     """
     x = as_mono(y, sr)
+    _check_engine(engine)
     ceil = np.atleast_1d(np.asarray(ceilings_hz, dtype=np.float64))
     if ceil.ndim != 1 or ceil.size == 0 or not np.all(np.isfinite(ceil) & (ceil > 0)):
         raise ValueError(f"ceilings_hz must be positive finite frequencies, got {ceilings_hz!r}")
@@ -212,32 +231,29 @@ def formant_tracks(
         if (i1 - i0).sum() < 0.9 * x.size:
             x = np.concatenate([x[a:b] for a, b in zip(i0, i1, strict=True)])
             offsets_samples = (i0, np.cumsum(np.r_[0, i1 - i0]))
-    sound = parselmouth.Sound(x, sampling_frequency=float(sr))
     freqs = []
     times = np.zeros(0)
-    for c in ceil:  # one Praat call per ceiling, over the whole (concatenated) signal
-        if x.size < 2 * window_s * sr + 1:
-            break
-        fmt = sound.to_formant_burg(
-            time_step=float(time_step_s),
-            max_number_of_formants=int(n_formants),
-            maximum_formant=float(c),
-            window_length=float(window_s),
-            pre_emphasis_from=float(pre_emphasis_hz),
-        )
-        t_c = np.asarray(fmt.xs(), dtype=np.float64)
+    analyses = []
+    if x.size >= 2 * window_s * sr + 1:
+        local = None if spans is None or not len(spans) else _check_tokens(spans)
+        if local is not None and offsets_samples is not None:
+            orig0, cat0 = offsets_samples
+            piece = np.clip(np.searchsorted(orig0, local[:, 0] * sr, side="right") - 1, 0,
+                            orig0.size - 1)
+            local = local - ((orig0[piece] - cat0[piece]) / float(sr))[:, None]
+        analyse = _burg_vectorised if engine == "vectorised" else _burg_praat
+        analyses = analyse(x, float(sr), ceil, n_formants=int(n_formants),
+                           window_s=float(window_s), time_step_s=float(time_step_s),
+                           pre_emphasis_hz=float(pre_emphasis_hz), spans_s=local)
+    for t_c, fb_c in analyses:  # one analysis per ceiling over the (concatenated) signal
         if not freqs:
             times = t_c
         # Praat resamples to twice the ceiling, so the frame count can differ by one
         # between ceilings: put every ceiling on the first one's frame grid.
         pos = np.rint((t_c - times[0]) / time_step_s).astype(np.int64) if times.size else t_c
         keep = (pos >= 0) & (pos < times.size)
-        # One table per ceiling: F1, B1, F2, B2, ... (NaN where undefined).
-        table = call(fmt, "Down to Table", "no", "no", 6, "no", 3, "no", 3, "yes")
-        vals = np.asarray(call(table, "Down to Matrix").values, dtype=np.float64)
         fb = np.full((2, _N_TRACKED, times.size), np.nan)
-        for k in range(min(_N_TRACKED, vals.shape[1] // 2)):
-            fb[:, k, pos[keep]] = vals[keep, 2 * k : 2 * k + 2].T
+        fb[:, :, pos[keep]] = fb_c[:, :, keep]
         freqs.append(fb)
     fb_arr = np.stack(freqs) if freqs else np.zeros((ceil.size, 2, _N_TRACKED, 0))
     offset = np.zeros(times.size)
@@ -253,6 +269,37 @@ def formant_tracks(
         bandwidths_hz=fb_arr[:, 1],
         frame_offset_s=offset,
     )
+
+
+def _burg_praat(x, sr, ceil, *, n_formants, window_s, time_step_s, pre_emphasis_hz, spans_s):
+    """Praat's own Burg (Parselmouth), one call per ceiling: [(times, (2, 3, T) F/B)]."""
+    del spans_s  # Praat analyses every frame
+    sound = parselmouth.Sound(x, sampling_frequency=sr)
+    out = []
+    for c in ceil:
+        fmt = sound.to_formant_burg(time_step=time_step_s, max_number_of_formants=n_formants,
+                                    maximum_formant=float(c), window_length=window_s,
+                                    pre_emphasis_from=pre_emphasis_hz)
+        # One table per ceiling: F1, B1, F2, B2, ... (NaN where undefined).
+        table = call(fmt, "Down to Table", "no", "no", 6, "no", 3, "no", 3, "yes")
+        vals = np.asarray(call(table, "Down to Matrix").values, dtype=np.float64)
+        fb = np.full((2, _N_TRACKED, vals.shape[0]), np.nan)
+        for k in range(min(_N_TRACKED, vals.shape[1] // 2)):
+            fb[:, k] = vals[:, 2 * k : 2 * k + 2].T
+        out.append((np.asarray(fmt.xs(), dtype=np.float64), fb))
+    return out
+
+
+def _burg_vectorised(x, sr, ceil, *, n_formants, window_s, time_step_s, pre_emphasis_hz,
+                     spans_s):
+    """:func:`features.burg.formants_burg`, only on the frames inside ``spans_s``."""
+    if spans_s is not None:  # a frame on a token's edge stays in despite rounding
+        spans_s = spans_s + np.array([-1e-6, 1e-6])
+    analyses = formants_burg(x, sr, ceil, n_formants=n_formants, window_s=window_s,
+                             time_step_s=time_step_s, pre_emphasis_hz=pre_emphasis_hz,
+                             spans_s=spans_s)
+    return [(a.times_s, np.stack([a.freqs_hz[:_N_TRACKED], a.bandwidths_hz[:_N_TRACKED]]))
+            for a in analyses]
 
 
 def _dct_basis(n: int, order: int, u: np.ndarray | None = None) -> np.ndarray:
@@ -451,6 +498,7 @@ def measure_vowels(
     n_coefficients: int = 5,
     smooth: bool = True,
     pre_emphasis_hz: float = 50.0,
+    engine: str = "vectorised",
 ) -> pd.DataFrame:
     """Formants of vowel tokens, with the LPC ceiling chosen per token (Fast Track).
 
@@ -493,6 +541,8 @@ def measure_vowels(
         values linearly interpolated at each point (FAVE-style).
     pre_emphasis_hz : float
         Praat's pre-emphasis frequency (Hz).
+    engine : {"vectorised", "praat"}
+        Burg engine (see :func:`formant_tracks`).
 
     Returns
     -------
@@ -520,6 +570,7 @@ def measure_vowels(
     """
     x = as_mono(y, sr)
     tok = _check_tokens(tokens)
+    _check_engine(engine)
     pts = np.asarray(points, dtype=np.float64).ravel()
     if pts.size == 0 or not np.all((pts >= 0) & (pts <= 1)):
         raise ValueError(f"points must be proportions in [0, 1], got {points!r}")
@@ -532,6 +583,7 @@ def measure_vowels(
     tracks = formant_tracks(
         x, sr, ceil, spans=tok if n_tok else None, n_formants=n_formants, window_s=window_s,
         time_step_s=time_step_s, margin_s=margin_s, pre_emphasis_hz=pre_emphasis_hz,
+        engine=engine,
     ) if n_tok else None
     if tracks is None:
         sel = {"index": np.zeros(0, np.int64), "ceiling_hz": np.zeros(0), "error": np.zeros(0),

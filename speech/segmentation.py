@@ -140,6 +140,11 @@ class SegmentationConfig:
         synthetic corpus 3 ceilings measure as accurately (see the README), but real
         voices, whose formant spaces the gender ranges fit less well, have not been
         checked.
+    engine : {"vectorised", "praat"}
+        Measurement engine of the Praat algorithms: ``"vectorised"`` (the default:
+        NumPy reimplementations batched over every frame, held to Praat by tests,
+        e.g. :mod:`features.burg`) or ``"praat"`` (Praat itself via Parselmouth).
+        Recorded in the store's manifest with the rest of the configuration.
     keep_text : bool
         Keep the transcript's words in the outputs (segment ``text``, token
         ``word``). Off by default: interviews with vulnerable workers name people
@@ -166,6 +171,7 @@ class SegmentationConfig:
     vowels: tuple[str, ...] = ("a", "e", "i", "o", "u")
     token_voices: str = "profiled"
     formant_ceilings: int = 10
+    engine: str = "vectorised"
     keep_text: bool = False
     text_key: str = ""
 
@@ -180,6 +186,8 @@ class SegmentationConfig:
                 self.formant_ceilings, int | np.integer) or self.formant_ceilings < 2:
             raise ValueError(f"formant_ceilings must be a whole number >= 2, got "
                              f"{self.formant_ceilings!r}")
+        if self.engine not in ("vectorised", "praat"):
+            raise ValueError(f"unknown engine {self.engine!r}; use 'vectorised' or 'praat'")
         if self.vad not in ("energy", "silero"):
             raise ValueError(f"unknown vad back end {self.vad!r}; use 'energy' or 'silero'")
         for name in ("sample_rate", "hop_s", "min_pause_s", "utterance_pause_s"):
@@ -584,12 +592,13 @@ def _token_medians(track: np.ndarray, start_s: np.ndarray, end_s: np.ndarray,
 
 def _measure_tokens(audio: np.ndarray, sr: int, offset_s: float, vowel_tokens: pd.DataFrame,
                     s_tokens: pd.DataFrame, gender: str | None, measured: dict, *,
-                    n_ceilings: int = 10) -> None:
+                    n_ceilings: int = 10, engine: str = "vectorised") -> None:
     """Formants of one voice's vowel tokens (FastTrack ceiling per token) and the
     spectral moments and realisation of its /s/ tokens, in one chunk of audio."""
     if len(vowel_tokens):
         spans = vowel_tokens[["start_s", "end_s"]].to_numpy() - offset_s
-        formants = measure_vowels(audio, sr, spans, gender=gender, n_ceilings=n_ceilings)
+        formants = measure_vowels(audio, sr, spans, gender=gender, n_ceilings=n_ceilings,
+                                  engine=engine)
         formants = formants.drop(columns=["start_s", "end_s"], errors="ignore")
         rows = pd.concat([vowel_tokens.reset_index(drop=True).drop(columns="position")
                           .rename(columns={"phone": "vowel"}), formants.reset_index(drop=True)],
@@ -686,7 +695,8 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
                 ids = set(part["segment_id"].iloc[rows])
                 vowel_tokens, s_tokens = (t[t["segment_id"].isin(ids)] for t in tokens)
                 _measure_tokens(audio, sr, offset_s, vowel_tokens, s_tokens, genders.get(voice),
-                                measured, n_ceilings=config.formant_ceilings)
+                                measured, n_ceilings=config.formant_ceilings,
+                                engine=config.engine)
     for name in ("vowels", "sibilants"):
         parts = measured.pop(name[:-1] + "_parts" if name == "vowels" else "sibilant_parts",
                              None)
