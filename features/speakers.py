@@ -298,11 +298,19 @@ def voice_frames(
     n_mels: int = 40,
     fmin: float = 60.0,
     fmax: float | None = None,
+    power: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The frame-level half of :func:`segment_embeddings`: MFCCs (c0 dropped) and
     frame level, on the common grid. Computable block by block (frame-aligned
     blocks with context give the same frames), so that a long recording never
     has to be in memory whole.
+
+    ``power``, shape (1 + len(y) // hop, 1 + n_fft // 2), is the power spectrogram
+    of these frames when it is already computed, e.g. by
+    :func:`features.spectral.spectral_tracks` (``return_power=True``: the same
+    frames and window, float32 FFT of the mean-removed signal), so one STFT per
+    recording block serves both; without it, this function's own STFT (float64
+    FFT, librosa's values bit for bit).
 
     Returns
     -------
@@ -322,7 +330,11 @@ def voice_frames(
     # periodic Hann centred in n_fft, float64 FFT stored as complex64), and the
     # products below are librosa.feature.mfcc's: the same values bit for bit,
     # without importing librosa (some 125 MB per worker, through numba and LLVM).
-    power = _stft_power(y.astype(np.float32), n_fft, hop, win)
+    if power is None:
+        power = _stft_power(y.astype(np.float32), n_fft, hop, win)
+    elif power.shape != (1 + y.size // hop, 1 + n_fft // 2):
+        raise ValueError(f"power must have shape {(1 + y.size // hop, 1 + n_fft // 2)} (frames, "
+                         f"bins) for this signal and window, got {power.shape!r}")
     fb = mel_filters(sr, n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
     # An absolute floor (not relative to the block's maximum) keeps blocks comparable.
     mel_db = 10.0 * np.log10(np.maximum(fb @ power.T, 1e-10))

@@ -514,7 +514,8 @@ def spectral_tracks(
     cpps_time_avg_s: float = 0.02,
     cpps_quefrency_avg_s: float = 0.0005,
     cpps_trend_s: tuple[float, float] = (0.001, 0.05),
-) -> dict[str, np.ndarray]:
+    return_power: bool = False,
+) -> dict[str, np.ndarray] | tuple[dict[str, np.ndarray], np.ndarray]:
     """Spectral frame tracks of a recording on the common 10 ms grid.
 
     Parameters
@@ -557,6 +558,10 @@ def spectral_tracks(
         (20 ms: weights 1/4, 1/2, 1/4 on a 10 ms grid) and quefrency (0.5 ms).
     cpps_trend_s : (float, float)
         Quefrency range (s) of the regression line.
+    return_power : bool
+        Also return the short analysis's power spectrogram, so that other measures
+        on the same frames (the clustering's MFCCs,
+        :func:`features.speakers.voice_frames`) need no second STFT.
 
     Returns
     -------
@@ -585,6 +590,10 @@ def spectral_tracks(
 
         Frames of digital silence are NaN (MFCCs stay finite, from librosa's
         ``amin`` floor); no track holds inf.
+    np.ndarray of float32, shape (n_frames, 1 + n_fft // 2)
+        With ``return_power``: ``|STFT|^2`` of the short analysis (librosa's
+        ``stft`` conventions, periodic Hann of ``win_s``, the recording's mean
+        removed, float32 FFT).
 
     Notes
     -----
@@ -622,11 +631,12 @@ def spectral_tracks(
     f3 = _check_track(f3_hz, n, "f3_hz")
     names = [t.name for t in TRACKS]
     out = {name: np.full(n, np.nan) for name in names}
-    if n == 0:
-        return out
     p = _Plan(sr, hop_s, win_s, n_fft, pitch_floor_hz, n_mels, cpps_f0_range_hz,
               cpps_fmax_hz, cpps_preemphasis_hz, cpps_time_avg_s, cpps_quefrency_avg_s,
               cpps_trend_s)
+    power = np.zeros((n, 1 + p.n_fft // 2), dtype=np.float32) if return_power else None
+    if n == 0:
+        return (out, power) if return_power else out
     mean = float(np.mean(x, dtype=np.float64))
     if not np.isfinite(mean):
         bad = int(np.flatnonzero(~np.isfinite(x))[0])
@@ -634,12 +644,12 @@ def spectral_tracks(
     block = max(1, round(float(block_s) / float(hop_s)))
     for k0 in range(0, n, block):  # blocks of frames, not frames
         k1 = min(n, k0 + block)
-        _block(p, x, mean, k0, k1, n, out, f0, f3)
-    return out
+        _block(p, x, mean, k0, k1, n, out, f0, f3, power)
+    return (out, power) if return_power else out
 
 
 def _block(p: _Plan, x: np.ndarray, mean: float, k0: int, k1: int, n: int, out: dict,
-           f0: np.ndarray | None, f3: np.ndarray | None) -> None:
+           f0: np.ndarray | None, f3: np.ndarray | None, power_out: np.ndarray | None) -> None:
     h = p.context
     a, b = max(0, k0 - h), min(n, k1 + h)  # frames analysed (with context)
     centres = np.rint(np.arange(a, b, dtype=np.float64) * p.hop_s * p.sr).astype(np.int64)
@@ -662,6 +672,8 @@ def _block(p: _Plan, x: np.ndarray, mean: float, k0: int, k1: int, n: int, out: 
     power = spec.real**2 + spec.imag**2
     del spec
     _short_measures(p, power, out, dst, first)
+    if power_out is not None:
+        power_out[dst] = power[first:]
     del power
 
     # Long analysis: all frames a .. b-1 (context for the CPPS time smoothing).

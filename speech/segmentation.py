@@ -370,18 +370,24 @@ def _pass_one(recording: Recording, config: SegmentationConfig, want_mfcc: bool)
         if recording.channels:
             tracks.add("channel_levels", np.stack(
                 [intensity_db(audio[c], sr, hop_s=hop)[keep] for c in range(audio.shape[0])]))
-        if want_mfcc:
-            mfcc, level = voice_frames(mix, sr, hop_s=hop)
-            tracks.add("mfcc", mfcc[keep], axis=0)
-            tracks.add("level", level[keep])
-        if config.vad == "silero":
-            tracks.add("silero", silero_probability(mix, sr, hop_s=hop)[keep])
+        power = None
         if config.features:
             # H1-H2 and H1-A3 take the first-pass F0: harmonic peaks are searched
-            # within +-10% of it, which an adapted range would not move.
-            spectral = spectral_tracks(mix, sr, hop_s=hop, f0_hz=f0, block_s=SPECTRAL_BLOCK_S)
+            # within +-10% of it, which an adapted range would not move. One 25 ms
+            # STFT serves the spectral tracks and the clustering's MFCCs.
+            spectral, power = spectral_tracks(mix, sr, hop_s=hop, f0_hz=f0,
+                                              block_s=SPECTRAL_BLOCK_S, return_power=True)
             tracks.add("spectral", np.stack([spectral[t.name][keep] for t in SPECTRAL_TRACKS])
                        .astype(np.float32))
+        if want_mfcc:
+            mfcc, level = voice_frames(mix, sr, hop_s=hop,
+                                       power=power if power is not None and power.shape[0]
+                                       == 1 + mix.size // hop_n else None)
+            tracks.add("mfcc", mfcc[keep], axis=0)
+            tracks.add("level", level[keep])
+        del power
+        if config.vad == "silero":
+            tracks.add("silero", silero_probability(mix, sr, hop_s=hop)[keep])
         whole = mix if index == 0 and is_last else None
     return diagnostics.result(sr), tracks, whole
 
