@@ -94,3 +94,12 @@ def test_formant_ceilings_must_be_a_whole_number_of_at_least_two(bad):
 
     with pytest.raises(ValueError, match="formant_ceilings must be a whole number >= 2"):
         SegmentationConfig(formant_ceilings=bad)
+
+
+def test_the_engine_is_a_validated_setting_recorded_with_the_configuration():
+    from speech.segmentation import SegmentationConfig
+
+    assert SegmentationConfig().engine == "vectorised"
+    assert SegmentationConfig(engine="praat").as_dict()["engine"] == "praat"  # -> manifest
+    with pytest.raises(ValueError, match="unknown engine 'fast'"):
+        SegmentationConfig(engine="fast")
