@@ -2,7 +2,9 @@
 
 For each candidate formant ceiling, Praat's Burg LPC analysis runs **once** over
 the recording (or over the token stretches, concatenated with margins, when that
-is shorter); the F1-F3 tracks come back as arrays. For every token and every
+is shorter), by default as :mod:`features.burg`'s vectorised reimplementation (every
+frame and ceiling batched; ``engine="praat"``: Praat itself via Parselmouth); the
+F1-F3 tracks come back as arrays. For every token and every
 ceiling a smooth model (a discrete-cosine-transform regression, Fast Track's
 default) is fitted to the F1-F3 tracks over the token's frames; the
 ceiling whose tracks are best fitted wins (Barreda 2021). The token's formants
