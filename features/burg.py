@@ -270,47 +270,6 @@ def _newton(z: np.ndarray, coef: np.ndarray, max_iter: int = 8
     return z, done
 
 
-def _deflate_two(z: np.ndarray, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Repair rows where Newton found all but two roots (two starts reached one root,
-    as when a real pair turns into a complex one): divide the polynomial by the
-    ``m - 2`` distinct roots found and solve the quadratic left; returns the roots and
-    which rows are now ``m`` distinct converged roots."""
-    n, m = z.shape
-    if n == 0:
-        return z, np.zeros(0, dtype=bool)
-    upper = np.triu_indices(m, 1)
-    close = np.abs(z[:, upper[0]] - z[:, upper[1]]) <= 1e-6
-    repeat = np.zeros((n, m), dtype=bool)
-    rows, pairs = np.nonzero(close)
-    repeat[rows, upper[1][pairs]] = True  # the later root of a coinciding pair
-    repeat |= ~np.isfinite(z)
-    two = repeat.sum(axis=1) == 2
-    out = z.copy()
-    if not two.any():
-        return out, np.zeros(n, dtype=bool)
-    zz, cc = z[two], coef[two].astype(np.complex128)
-    order = np.argsort(repeat[two], axis=1, kind="stable")  # the distinct roots first
-    kept = np.take_along_axis(zz, order, axis=1)[:, : m - 2]
-    quot = cc
-    for k in range(m - 2):  # synthetic division by (x - r_k)
-        r = kept[:, k : k + 1]
-        new = np.empty_like(quot[:, :-1])
-        new[:, 0] = quot[:, 0]
-        for j in range(1, quot.shape[1] - 1):
-            new[:, j] = quot[:, j] + r[:, 0] * new[:, j - 1]
-        quot = new
-    a, b, c = quot[:, 0], quot[:, 1], quot[:, 2]
-    disc = np.sqrt(b * b - 4.0 * a * c)
-    q = -0.5 * (b + np.where(np.real(np.conj(b) * disc) >= 0, disc, -disc))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pair = np.stack([q / a, c / q], axis=1)
-    polished, ok = _newton(np.concatenate([kept, pair], axis=1), coef[two], max_iter=3)
-    out[two] = polished
-    fixed = np.zeros(n, dtype=bool)
-    fixed[np.flatnonzero(two)] = ok
-    return out, fixed
-
-
 def lpc_roots(coef: np.ndarray, follows: np.ndarray | None = None, *, every: int = 8
               ) -> np.ndarray:
     """Roots of every frame's prediction polynomial ``z^m + a_1 z^(m-1) + ... + a_m``.
@@ -348,10 +307,6 @@ def lpc_roots(coef: np.ndarray, follows: np.ndarray | None = None, *, every: int
         if cur.size == 0:
             break
         z, ok = _newton(roots[cur - 1], coef[cur])
-        if not ok.all():
-            bad = np.flatnonzero(~ok)
-            z[bad], fixed = _deflate_two(z[bad], coef[cur[bad]])
-            ok[bad[fixed]] = True
         roots[cur[ok]] = z[ok]
         if not ok.all():
             roots[cur[~ok]] = _eig_roots(coef[cur[~ok]])
