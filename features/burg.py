@@ -15,7 +15,10 @@ The analysis is Praat's (``fon/Sound_to_Formant.cpp``), step by step:
    reflection coefficients from each frame's autocorrelation and its first and
    last samples, so the loop runs over the order (10), every frame at once;
 5. roots of the prediction polynomial as eigenvalues of its companion matrix
-   (batched), Newton-polished as Praat does, reflected into the unit circle;
+   (batched), Newton-polished as Praat does, reflected into the unit circle; within
+   runs of consecutive frames only every 8th frame needs the eigenvalues, the
+   others start Newton from the previous frame's roots (eigenvalues again where
+   that does not give ten distinct roots), which is cheaper and finds the same roots;
 6. a root of angle ``f`` (Hz) with ``50 <= f <= Nyquist - 50`` is a formant of
    bandwidth ``-ln(|z|^2) * Nyquist / pi``; formants sorted by frequency.
 
