@@ -33,6 +33,7 @@ from corpora.corpus import Recording
 from corpora.transcripts import read_transcript
 from features.activity import (
     activity_from_probability,
+    digital_silence,
     silero_probability,
     speech_intervals,
     voice_activity,
@@ -349,11 +350,13 @@ def _pass_one(recording: Recording, config: SegmentationConfig, want_mfcc: bool)
     whole = None  # the mix, kept when the recording is a single block (pass 2 reuses it)
     for index, (audio, left, core) in enumerate(_blocks_with_context(recording, config)):
         diagnostics.update(audio[:, left : left + core])
-        audio = audio - audio.mean(axis=1, keepdims=True)
-        mix = _live_mix(audio)
         skip = left // hop_n
         is_last = audio.shape[1] == left + core
         keep = slice(skip, skip + (1 + core // hop_n if is_last else core // hop_n))
+        # Before the mean is removed: digital silence is exact zeros in the file.
+        tracks.add("silence", digital_silence(_live_mix(audio), sr, hop_s=hop)[keep])
+        audio = audio - audio.mean(axis=1, keepdims=True)
+        mix = _live_mix(audio)
         tracks.add("intensity", intensity_db(mix, sr, hop_s=hop)[keep])
         tracks.add("vowel_band", intensity_db(mix, sr, hop_s=hop, band_hz=VOWEL_BAND_HZ)[keep])
         f0, _ = pitch_track(mix, sr, hop_s=hop, floor_hz=config.pitch_floor_hz,
@@ -422,7 +425,8 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
                                            min_speech_s=config.min_speech_s)
     else:
         active = voice_activity(intensity, voiced, hop_s=hop, min_pause_s=config.min_pause_s,
-                                min_speech_s=config.min_speech_s)
+                                min_speech_s=config.min_speech_s,
+                                silence=tracks.get("silence"))
 
     stage.name = "attribution"
     if transcript is not None:
