@@ -250,3 +250,28 @@ def test_bench_prints_both_speeds_and_the_ratio(tmp_path):
     assert ratios is not None, result.output
     # without FastTrack's formant analyses the core is faster than the full extraction
     assert float(ratios[2]) > float(ratios[1]) > 0
+
+
+def test_check_and_extract_accept_the_timit_layout(corpus_dir, tmp_path):
+    # Issue #14: audio/S01/sa1.flac and audio/S02/sa1.flac, no recordings.csv.
+    from tests.corpora.test_corpus import timit_like
+
+    timit_like(corpus_dir)
+    result = run("check", corpus_dir)
+    assert result.exit_code == 0, result.output
+    store = tmp_path / "store"
+    result = run("extract", corpus_dir, "--store", store, "--no-features")
+    assert result.exit_code == 0 and "0 failed" in result.output, result.output
+    import pandas as pd
+
+    recordings = pd.read_parquet(store / "recordings")
+    assert sorted(recordings["recording_id"].astype(str)) == [
+        "S01_free", "S01_sa1", "S01_sx12", "S02_sa1", "S02_sx12"]
+    assert (recordings["status"] == "ok").all(), recordings[["recording_id", "status"]]
+    segments = pd.read_parquet(store / "segments")
+    assert set(segments["recording_id"].astype(str)) == set(recordings["recording_id"].astype(str))
+    one = segments[segments["recording_id"].astype(str) == "S02_sa1"]
+    assert len(one) == 1 and one["speaker_id"].astype(str).item() == "S02"
+    assert abs(one["start_s"].item() - 0.3) < 0.05 and abs(one["end_s"].item() - 1.3) < 0.05
+    result = run("extract", corpus_dir, "--store", store, "--no-features")
+    assert "Extracted 0 recordings" in result.output  # same corpus, same ids: nothing redone
