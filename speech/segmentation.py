@@ -38,7 +38,7 @@ from features.activity import (
     speech_intervals,
     voice_activity,
 )
-from features.formants import measure_vowels
+from features.formants import band_limited_ceilings, default_ceilings, measure_vowels
 from features.frames import merge_runs, n_frames, time_to_frames
 from features.functionals import hz_to_st, segment_functionals
 from features.nuclei import syllable_nuclei
@@ -472,8 +472,9 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
     if info.sample_rate < NARROW_BAND_RATE_HZ:
         # [s] has its energy between 4 and 8 kHz: below a 16 kHz source rate there is
         # nothing to measure, and the classifier would call every /s/ aspirated.
-        notes.append(f"source rate {info.sample_rate} Hz: /s/ (sibilant) measures unavailable "
-                     f"and formants above {info.sample_rate / 2:.0f} Hz unreliable")
+        top = band_limited_ceilings(default_ceilings(None), info.sample_rate)[0].max()
+        notes.append(f"source rate {info.sample_rate} Hz: /s/ (sibilant) measures unavailable; "
+                     f"formant ceilings kept at or below {top:.0f} Hz")
         if "sibilants" in measured:
             sib = measured["sibilants"]
             sib[[c for c in SIBILANT_MEASURES if c in sib]] = np.nan
@@ -588,12 +589,15 @@ def _token_medians(track: np.ndarray, start_s: np.ndarray, end_s: np.ndarray,
 
 def _measure_tokens(audio: np.ndarray, sr: int, offset_s: float, vowel_tokens: pd.DataFrame,
                     s_tokens: pd.DataFrame, gender: str | None, measured: dict, *,
-                    n_ceilings: int = 10) -> None:
-    """Formants of one voice's vowel tokens (FastTrack ceiling per token) and the
-    spectral moments and realisation of its /s/ tokens, in one chunk of audio."""
+                    n_ceilings: int = 10, source_rate: float | None = None) -> None:
+    """Formants of one voice's vowel tokens (FastTrack ceiling per token, the candidates
+    kept below the source's Nyquist frequency) and the spectral moments and realisation
+    of its /s/ tokens, in one chunk of audio."""
     if len(vowel_tokens):
         spans = vowel_tokens[["start_s", "end_s"]].to_numpy() - offset_s
-        formants = measure_vowels(audio, sr, spans, gender=gender, n_ceilings=n_ceilings)
+        ceilings, n_formants = band_limited_ceilings(
+            default_ceilings(gender, n_ceilings), source_rate or sr)
+        formants = measure_vowels(audio, sr, spans, ceilings_hz=ceilings, n_formants=n_formants)
         formants = formants.drop(columns=["start_s", "end_s"], errors="ignore")
         rows = pd.concat([vowel_tokens.reset_index(drop=True).drop(columns="position")
                           .rename(columns={"phone": "vowel"}), formants.reset_index(drop=True)],
@@ -650,6 +654,7 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
         return f0, quality
     pad_s = 0.5
     duration_s = recording.info().duration_s if whole is None else None
+    source_rate = recording.info().sample_rate
     for chunk in _chunks(segments, config.block_s):
         part = segments.iloc[chunk]
         first_frame = max(0, int((part["start_s"].min() - pad_s) / hop))
@@ -690,7 +695,8 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
                 ids = set(part["segment_id"].iloc[rows])
                 vowel_tokens, s_tokens = (t[t["segment_id"].isin(ids)] for t in tokens)
                 _measure_tokens(audio, sr, offset_s, vowel_tokens, s_tokens, genders.get(voice),
-                                measured, n_ceilings=config.formant_ceilings)
+                                measured, n_ceilings=config.formant_ceilings,
+                                source_rate=source_rate)
     for name in ("vowels", "sibilants"):
         parts = measured.pop(name[:-1] + "_parts" if name == "vowels" else "sibilant_parts",
                              None)
