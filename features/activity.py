@@ -147,14 +147,17 @@ def digital_silence(
     n = n_frames(x.size, sr, hop_s)
     if n == 0:
         return np.zeros(0)
-    quiet = np.abs(x) <= tolerance
-    starts, ends = _runs(quiet)
+    starts, ends = _runs(np.abs(x) <= tolerance)
     long_enough = (ends - starts) >= max(1, round(min_run_s * sr))
-    edges = np.zeros(x.size + 1, dtype=np.int64)
-    np.add.at(edges, starts[long_enough], 1)
-    np.add.at(edges, ends[long_enough], -1)
+    if not long_enough.any():  # the usual case: no work on the samples beyond this
+        return np.zeros(n)
+    # Runs are disjoint, so the difference array holds 0 and +-1 and its sum 0 or 1.
+    edges = np.zeros(x.size + 1, dtype=np.int8)
+    edges[starts[long_enough]] = 1
+    edges[ends[long_enough]] -= 1
     # Silent samples up to each index (cumulative), then per hop by differences.
-    silent = np.concatenate([[0], np.cumsum(np.cumsum(edges[:-1]) > 0)])
+    silent = np.concatenate([[0], np.cumsum(np.cumsum(edges[:-1], dtype=np.int8),
+                                            dtype=np.int32)])
     centres = frame_times(n, hop_s) * sr
     half = 0.5 * hop_s * sr
     lo = np.clip(np.rint(centres - half).astype(np.int64), 0, x.size)
