@@ -6,8 +6,10 @@ Layout (DESIGN.md, the input contract)::
       corpus.toml        optional: name, language, vowels, income_bands, defaults
       speakers.csv       required: speaker_id + profile columns
       recordings.csv     optional: recording_id, path, kind, speaker_id, n_speakers, channels
-      audio/             without recordings.csv: audio/<speaker_id>/<file> = one utterance
-      transcripts/       <recording_id>.TextGrid | .eaf | .vtt | .srt | .csv
+      audio/             without recordings.csv: audio/<speaker_id>/<file> = one utterance,
+                         id :func:`folder_recording_id` (names may repeat across speakers)
+      transcripts/       <recording_id>.TextGrid | .eaf | .vtt | .srt | .csv, or
+                         <speaker_id>/<file stem>.<ext> mirroring audio/ (the TIMIT layout)
 
 :func:`read_corpus` reads the metadata only: it never decodes audio (see
 :mod:`corpora.check` for the full verification). A :class:`Recording` decodes on
@@ -79,7 +81,7 @@ class Recording:
     Attributes
     ----------
     recording_id : str
-        Unique id (the file stem when there is no recordings.csv).
+        Unique id (without recordings.csv, :func:`folder_recording_id`).
     path : Path
         Absolute path of the audio file.
     kind : {"interview", "utterance"}
@@ -298,12 +300,13 @@ def scan_corpus(root: str | Path) -> tuple[Corpus, list[Problem]]:
     else:
         known = set(speakers["speaker_id"])
 
-    if (root / "recordings.csv").is_file():
+    listed = (root / "recordings.csv").is_file()
+    if listed:
         recordings, found = _recordings_from_csv(root, known)
     else:
         recordings, found = _recordings_from_audio_dir(root, known)
     problems.extend(found)
-    problems.extend(_attach_transcripts(root, recordings))
+    problems.extend(_attach_transcripts(root, recordings, folder_layout=not listed))
     corpus = Corpus(root=root, config=config, speakers=speakers, recordings=recordings)
     return corpus, problems
 
@@ -395,6 +398,21 @@ def _recordings_from_csv(
     return recordings, problems
 
 
+def folder_recording_id(speaker_id: str, stem: str) -> str:
+    """The recording id of ``audio/<speaker_id>/<stem>.<ext>`` without recordings.csv.
+
+    ``<speaker_id>_<stem>``, unless the stem already starts with the speaker id and a
+    separator (``MX1_day0`` in ``audio/MX1/``) or is the speaker id: then the stem
+    itself. In the TIMIT layout (and the micro-worker one) every speaker reads the
+    same prompts, ``audio/R01/sa1.flac`` and ``audio/R02/sa1.flac``: ids ``R01_sa1``
+    and ``R02_sa1``. An id depends on its own file's folder and name only, so it
+    never changes when files are added (a store keeps its rows).
+    """
+    if stem == speaker_id or any(stem.startswith(speaker_id + sep) for sep in "_-."):
+        return stem
+    return f"{speaker_id}_{stem}"
+
+
 def _recordings_from_audio_dir(
     root: Path, known: set[str] | None
 ) -> tuple[dict[str, Recording], list[Problem]]:
@@ -427,38 +445,59 @@ def _recordings_from_audio_dir(
         if known is not None and speaker not in known:
             problems.append(Problem(rel, "folder names a speaker not in speakers.csv",
                                     value=speaker))
-        rid = path.stem
+        rid = folder_recording_id(speaker, path.stem)
         if rid in recordings:
-            problems.append(Problem(rel, f"recording id {rid!r} also used by "
-                                    f"{recordings[rid].path.relative_to(root).as_posix()}; file "
-                                    "stems must be unique (or list recordings in recordings.csv)"))
+            problems.append(Problem(rel, f"recording id {rid!r} is also that of "
+                                    f"{recordings[rid].path.relative_to(root).as_posix()} "
+                                    "(audio/<speaker>/<name> has the id <speaker>_<name>); "
+                                    "rename one, or list recordings in recordings.csv"))
             continue
         recordings[rid] = Recording(rid, path, "utterance", speaker, 1)
     return recordings, problems
 
 
-def _attach_transcripts(root: Path, recordings: dict[str, Recording]) -> list[Problem]:
-    """Pair transcripts/<recording_id>.<ext> with their recordings (in place)."""
+def _attach_transcripts(root: Path, recordings: dict[str, Recording], *,
+                        folder_layout: bool = False) -> list[Problem]:
+    """Pair transcripts with their recordings (in place): ``transcripts/<recording_id>.<ext>``,
+    or ``transcripts/<speaker_id>/<stem>.<ext>`` for the recording whose id
+    :func:`folder_recording_id` gives (the TIMIT layout, mirroring audio/). In that
+    layout (no recordings.csv) ``transcripts/<file stem>.<ext>`` also serves, when one
+    audio file only has that stem (as before ids took the speaker prefix)."""
     folder = root / "transcripts"
     if not folder.is_dir():
         return []
     problems: list[Problem] = []
     found: dict[str, Path] = {}
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+    extensions = {e.lower() for e in TRANSCRIPT_EXTENSIONS}
+    by_stem: dict[str, list[str]] = {}
+    for rid, recording in recordings.items() if folder_layout else ():
+        by_stem.setdefault(recording.path.stem, []).append(rid)
+    files = sorted(p for p in folder.rglob("*") if not any(
+        part.startswith(".") for part in p.relative_to(folder).parts))
+    for path in files:
         rel = path.relative_to(root).as_posix()
+        depth = len(path.relative_to(folder).parts)
         if outside := _outside(root, path):
             problems.append(Problem(rel, outside))
-        elif path.suffix.lower() not in {e.lower() for e in TRANSCRIPT_EXTENSIONS}:
+            continue
+        if not path.is_file():
+            continue
+        rid = path.stem if depth == 1 else folder_recording_id(path.parent.name, path.stem)
+        if depth == 1 and rid not in recordings and len(by_stem.get(rid, ())) == 1:
+            rid = by_stem[rid][0]  # transcripts/<file stem>.<ext>, when the stem is unique
+        if depth > 2:
+            problems.append(Problem(rel, "transcripts sit in transcripts/<recording_id>.<ext> "
+                                    "or transcripts/<speaker_id>/<name>.<ext>"))
+        elif path.suffix.lower() not in extensions:
             problems.append(Problem(rel, "not a transcript format; supported: "
                                     f"{' '.join(TRANSCRIPT_EXTENSIONS)}"))
-        elif path.stem in found:
+        elif rid in found:
             problems.append(Problem(rel, "a second transcript for the same recording "
-                                    f"(also {found[path.stem].name})"))
-        elif path.stem not in recordings:
-            problems.append(Problem(rel, "transcript names no known recording",
-                                    value=path.stem))
+                                    f"{rid!r} (also {found[rid].relative_to(root).as_posix()})"))
+        elif rid not in recordings:
+            problems.append(Problem(rel, "transcript names no known recording", value=rid))
         else:
-            found[path.stem] = path
+            found[rid] = path
     for rid, path in found.items():
         old = recordings[rid]
         recordings[rid] = Recording(old.recording_id, old.path, old.kind, old.speaker_id,

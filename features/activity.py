@@ -8,6 +8,12 @@ Two back ends share one post-processing (gap bridging, blip removal):
 
 An IPU is a stretch of speech bounded by pauses of at least ``min_pause_s``
 (200 ms by default, the usual IPU criterion; see e.g. Bigi & Meunier 2018).
+
+Digital silence (exact zeros, or +-1 LSB of dither: what the noise suppression
+of web-conferencing tools, text-to-speech and audio editors leave in pauses) is
+a pause, never speech, and is kept out of the noise-floor statistics: it has no
+noise floor, and taken as one it made the floor's spread tens of dB
+(:func:`digital_silence`).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from features.tracks import remove_dc
 
 __all__ = [
     "bridge_gaps",
+    "digital_silence",
     "drop_short",
     "energy_activity",
     "silero_activity",
@@ -90,6 +97,110 @@ def _postprocess(
     return drop_short(mask, min_frames=max(1, round(min_speech_s / hop_s)))
 
 
+#: Largest magnitude (full scale 1.0) that counts as digital silence: 2 LSB of 16-bit
+#: PCM, so that +-1 LSB dither and its resampled version are silence too (-84 dBFS).
+SILENCE_TOLERANCE = 2.0**-14
+#: Intensity (dB) at or below which a frame counts as digitally silent when only the
+#: intensity is known: +-1 LSB of 16-bit dither reads -92 dB, a real noise floor
+#: lies far above.
+GATE_DB = -85.0
+
+
+def digital_silence(
+    y: np.ndarray,
+    sr: float,
+    *,
+    hop_s: float = HOP_S,
+    tolerance: float = SILENCE_TOLERANCE,
+    min_run_s: float = 0.005,
+) -> np.ndarray:
+    """Share of each frame that is digital silence (gated or edited-out audio).
+
+    A sample is digitally silent when it belongs to a run of at least
+    ``min_run_s`` of samples no larger than ``tolerance`` in magnitude: exact
+    zeros (a noise gate, noise suppression, text-to-speech, a muted stretch) and
+    +-1 LSB dither. Recorded audio never stays within 2 LSB for 5 ms (its own
+    noise floor is tens of dB higher), so this is a property of the file, not a
+    level threshold. Frame ``k`` covers the hop centred on ``k * hop_s``.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n_samples,)
+        Mono signal, before any DC removal (full scale 1.0).
+    sr : float
+        Sample rate (Hz).
+    hop_s : float
+        Frame hop (s).
+    tolerance : float
+        Largest silent magnitude; :data:`SILENCE_TOLERANCE` (2 LSB of 16-bit PCM).
+    min_run_s : float
+        Shortest run of silent samples (s) that counts.
+
+    Returns
+    -------
+    np.ndarray, shape (n_frames,), float64
+        Share (0-1) of each frame's hop in digital silence.
+    """
+    x = np.asarray(y)
+    if x.ndim != 1:
+        raise ValueError(f"y must have shape (n_samples,), got {x.shape!r}")
+    n = n_frames(x.size, sr, hop_s)
+    if n == 0:
+        return np.zeros(0)
+    starts, ends = _runs(np.abs(x) <= tolerance)
+    long_enough = (ends - starts) >= max(1, round(min_run_s * sr))
+    if not long_enough.any():  # the usual case: no work on the samples beyond this
+        return np.zeros(n)
+    # Runs are disjoint, so the difference array holds 0 and +-1 and its sum 0 or 1.
+    edges = np.zeros(x.size + 1, dtype=np.int8)
+    edges[starts[long_enough]] = 1
+    edges[ends[long_enough]] -= 1
+    # Silent samples up to each index (cumulative), then per hop by differences.
+    silent = np.concatenate([[0], np.cumsum(np.cumsum(edges[:-1], dtype=np.int8),
+                                            dtype=np.int32)])
+    centres = frame_times(n, hop_s) * sr
+    half = 0.5 * hop_s * sr
+    lo = np.clip(np.rint(centres - half).astype(np.int64), 0, x.size)
+    hi = np.clip(np.rint(centres + half).astype(np.int64), 0, x.size)
+    return (silent[hi] - silent[lo]) / np.maximum(hi - lo, 1)
+
+
+def _pause_floor(level: np.ndarray, counted: np.ndarray, gated: np.ndarray,
+                 percentiles: list[float], *, min_range_db: float,
+                 weak_min_db: float, spread_factor: float, max_depth_db: float,
+                 max_floor_spread_db: float, min_floor_run: int,
+                 min_floor_share: float) -> tuple[float, float, float]:
+    """Floor, spread and speech level of a recording with digital silence.
+
+    The statistics come from the frames clear of digital silence. If those frames
+    hold pauses with a noise floor (a steady floor, ``D <= max_floor_spread_db``,
+    in stretches of ``min_floor_run`` frames or more making up ``min_floor_share``
+    of them: an edited or partly muted recording), that floor serves. Otherwise
+    the digital silence is the pauses (noise suppression, text-to-speech) and the
+    audible frames are all speech, noise and all: the floor is put
+    ``max_depth_db`` below the speech level with no spread, as in a clean recording.
+    (A "floor" less than ``min_range_db`` below the speech level is speech itself.)
+    """
+    # The silent frames are pauses too: of the share of pause the percentiles assume,
+    # the audible frames hold only what the silence leaves (never less than the
+    # spread percentile's share, and the spread percentile in the same ratio).
+    spread_pct, floor_pct, speech_pct = percentiles
+    silent_share = min(float(gated.mean()), 0.5)
+    floor_pct = max(spread_pct, (floor_pct - 100 * silent_share) / (1.0 - silent_share))
+    spread_pct = floor_pct * percentiles[0] / percentiles[1]
+    low, floor, speech = np.percentile(level[counted], [spread_pct, floor_pct, speech_pct])
+    spread = floor - low
+    near_floor = counted & (level <= floor + max(weak_min_db, spread_factor * spread))
+    starts, ends = _runs(near_floor)
+    lengths = ends - starts
+    in_pauses = lengths[lengths >= min_floor_run].sum() / max(int(counted.sum()), 1)
+    if (spread <= max_floor_spread_db and in_pauses >= min_floor_share
+            and speech - floor >= min_range_db):
+        return low, floor, speech
+    floor = min(floor, speech - max_depth_db)
+    return floor, floor, speech
+
+
 def energy_activity(
     intensity_db: np.ndarray,
     voiced: np.ndarray | None = None,
@@ -103,6 +214,12 @@ def energy_activity(
     spread_factor: float = 1.25,
     weak_min_db: float = 1.5,
     max_depth_db: float = 40.0,
+    silence: np.ndarray | None = None,
+    gate_db: float = GATE_DB,
+    gate_margin_frames: int = 4,
+    max_floor_spread_db: float = 6.0,
+    min_floor_run: int = 20,
+    min_floor_share: float = 0.03,
 ) -> np.ndarray:
     """Frame-wise speech/non-speech from intensity and voicing, with hysteresis.
 
@@ -128,6 +245,15 @@ def energy_activity(
     A recording whose range is below ``min_range_db`` has no contrast between
     speech and pause (silence, steady noise) and is reported silent.
 
+    Digital silence (``silence``, or without it frames at or below ``gate_db``)
+    is never speech, and the statistics skip it and the ``gate_margin_frames``
+    around it (whose analysis windows straddle it). Without digital silence the
+    result is exactly the rule above. With it, the frames left may have no pause
+    at all (noise suppression gates every pause): if they show no steady floor
+    in pause-long stretches (see ``max_floor_spread_db``, ``min_floor_run``,
+    ``min_floor_share``), the digital silence is taken as the pauses and the
+    floor as ``max_depth_db`` below the speech level, as in a clean recording.
+
     Parameters
     ----------
     intensity_db : np.ndarray, shape (n_frames,)
@@ -150,6 +276,20 @@ def energy_activity(
         Lowest weak threshold above ``F`` (dB).
     max_depth_db : float
         Lowest weak threshold below ``S`` (dB).
+    silence : np.ndarray, shape (n_frames,), or None
+        Share of each frame in digital silence (:func:`digital_silence`); frames
+        at least half silent are never speech. None: frames at or below
+        ``gate_db`` are the digitally silent ones.
+    gate_db : float
+        See ``silence``; :data:`GATE_DB`.
+    gate_margin_frames : int
+        Frames on each side of digital silence left out of the statistics (half
+        the intensity window, 32 ms, plus a hop).
+    max_floor_spread_db, min_floor_run, min_floor_share : float, int, float
+        When digital silence is present, the audible frames' floor is a noise
+        floor only if its spread ``D`` is at most ``max_floor_spread_db`` and frames
+        within the weak threshold of it form runs of at least ``min_floor_run``
+        frames (a pause) that make up at least ``min_floor_share`` of those frames.
 
     Returns
     -------
@@ -179,14 +319,31 @@ def energy_activity(
         raise ValueError("intensity_db must be finite (digital silence has a floor value)")
     if level.size == 0:
         return np.zeros(0, dtype=bool)
-    low, floor, speech = np.percentile(
-        level, [spread_percentile, floor_percentile, speech_percentile]
-    )
+    if silence is None:
+        silence = (level <= gate_db).astype(np.float64)
+    silence = np.asarray(silence, dtype=np.float64)
+    if silence.shape != level.shape:
+        raise ValueError(
+            f"silence must have the shape of intensity_db {level.shape!r}, got {silence.shape!r}"
+        )
+    percentiles = [spread_percentile, floor_percentile, speech_percentile]
+    gated = silence >= 0.5
+    if not silence.any():
+        low, floor, speech = np.percentile(level, percentiles)
+    else:
+        counted = ~ndimage.binary_dilation(silence > 0, iterations=gate_margin_frames)
+        if not counted.any():
+            return np.zeros(level.size, dtype=bool)
+        low, floor, speech = _pause_floor(
+            level, counted, gated, percentiles, min_range_db=min_range_db,
+            weak_min_db=weak_min_db, spread_factor=spread_factor, max_depth_db=max_depth_db,
+            max_floor_spread_db=max_floor_spread_db,
+            min_floor_run=min_floor_run, min_floor_share=min_floor_share)
     span = speech - floor
     if not span >= min_range_db:
         return np.zeros(level.size, dtype=bool)
     weak_db = max(weak_min_db, spread_factor * (floor - low), span - max_depth_db)
-    weak = level >= floor + weak_db
+    weak = (level >= floor + weak_db) & ~gated
     strong = level >= floor + strong_ratio * span
     if voiced is not None:
         strong |= voiced & (level >= floor + max(weak_db, voiced_ratio * span))
@@ -325,6 +482,7 @@ def voice_activity(
     min_speech_s: float = 0.1,
     probability: np.ndarray | None = None,
     min_probability: float = 0.5,
+    silence: np.ndarray | None = None,
     **energy_kwargs: float,
 ) -> np.ndarray:
     """Speech/non-speech per frame from intensity and voicing (energy back end).
@@ -355,6 +513,9 @@ def voice_activity(
         the boundaries.
     min_probability : float
         See ``probability``.
+    silence : np.ndarray, shape (n_frames,), or None
+        Share of each frame in digital silence (:func:`digital_silence`); None
+        reads it from the intensity (frames at or below :data:`GATE_DB`).
     **energy_kwargs
         Thresholds passed to :func:`energy_activity`.
 
@@ -362,7 +523,7 @@ def voice_activity(
     -------
     np.ndarray, shape (n_frames,), bool
     """
-    raw = energy_activity(intensity_db, voiced, **energy_kwargs)
+    raw = energy_activity(intensity_db, voiced, silence=silence, **energy_kwargs)
     if probability is not None:
         prob = np.asarray(probability, dtype=np.float64)
         if prob.shape != raw.shape:

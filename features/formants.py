@@ -44,6 +44,7 @@ __all__ = [
     "ENGINES",
     "MAX_BANDWIDTH_HZ",
     "FormantTracks",
+    "band_limited_ceilings",
     "default_ceilings",
     "formant_track_at",
     "formant_tracks",
@@ -101,6 +102,44 @@ def default_ceilings(gender: str | None = None, n: int = 10) -> np.ndarray:
         raise ValueError(f"n must be an integer >= 2, got {n!r}")
     lo, hi = CEILING_RANGES_HZ[gender]
     return np.linspace(lo, hi, int(n))
+
+
+def band_limited_ceilings(
+    ceilings_hz: np.ndarray, source_rate_hz: float, *, n_formants: int = 5,
+    headroom: float = 0.95,
+) -> tuple[np.ndarray, int]:
+    """Candidate ceilings and formant count for audio whose source band ends lower.
+
+    A recording sampled at 8 kHz (telephone) has nothing above 4 kHz, even once
+    resampled to the analysis rate: a ceiling above the *source* Nyquist frequency
+    asks the LPC for formants in an empty band. When the highest candidate exceeds
+    ``headroom`` times the source Nyquist frequency, every candidate is scaled by
+    the same factor (their spread is kept, for Fast Track's choice) and so is the
+    number of formants (the same formants per kHz, at least 3 for F1-F3).
+
+    Parameters
+    ----------
+    ceilings_hz : array_like, shape (n_ceilings,)
+        Candidate ceilings (Hz), e.g. :func:`default_ceilings`.
+    source_rate_hz : float
+        Sample rate of the recording as it came (Hz), before any resampling.
+    n_formants : int
+        Formants per analysis at the given ceilings.
+    headroom : float
+        Highest ceiling as a fraction of the source Nyquist frequency.
+
+    Returns
+    -------
+    ceilings_hz : np.ndarray, shape (n_ceilings,)
+    n_formants : int
+        Unchanged when the band holds every candidate.
+    """
+    ceilings = np.asarray(ceilings_hz, dtype=np.float64)
+    top = headroom * float(source_rate_hz) / 2
+    if not np.isfinite(top) or top <= 0 or ceilings.max() <= top:
+        return ceilings, int(n_formants)
+    factor = top / ceilings.max()
+    return ceilings * factor, max(3, round(n_formants * factor))
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,8 @@ def _bad_input(lines: list[str] | str, title: str) -> typer.Exit:
     "    speech-profile synth small/ --speakers 4 --minutes 0.5\n\n"
     "    speech-profile synth noisy/ --speakers 10 --noise babble --snr 10\n\n"
     "    speech-profile synth call/ --speakers 10 --condition webconf\n\n"
-    "    speech-profile synth lossy/ --speakers 10 --condition opus=12,loss=0.05"
+    "    speech-profile synth lossy/ --speakers 10 --condition opus=12,loss=0.05\n\n"
+    "    speech-profile synth gated/ --speakers 4 --gate   # pauses as exact zeros"
 )
 def synth(
     out: Annotated[Path, typer.Argument(help="Directory to create (must not exist or be empty).")],
@@ -88,6 +89,9 @@ def synth(
     codec_rate: Annotated[
         int, typer.Option(help="Sample rate of the --condition codec (48000 or 16000 Hz).")
     ] = 48000,
+    gate: Annotated[bool, typer.Option(
+        "--gate", help="Gate every pause to exact zeros, as noise suppression does "
+                       "(after --noise, before --condition; truth unchanged).")] = False,
 ) -> None:
     """Write a synthetic reference corpus with known truth (F0, formants, boundaries, effects).
 
@@ -97,17 +101,17 @@ def synth(
     `truth/`.
     """
     _synth(out, speakers=speakers, seed=seed, minutes=minutes, jobs=jobs, noise=noise, snr=snr,
-           condition=condition, codec_rate=codec_rate)
+           condition=condition, codec_rate=codec_rate, gate=gate)
 
 
 def _synth(
     out: Path, *, speakers: int, seed: int, minutes: float, jobs: int | None,
     noise: str | None = None, snr: float = 10.0, condition: str | None = None,
-    codec_rate: int = 48000,
+    codec_rate: int = 48000, gate: bool = False,
 ) -> None:  # fmt: skip
     from corpora.synth import write_corpus
     from corpora.synth.conditions import degrade_corpus, parse_conditions
-    from corpora.synth.noise import NOISE_KINDS, add_noise
+    from corpora.synth.noise import NOISE_KINDS, add_noise, gate_pauses
 
     if noise is not None and noise not in NOISE_KINDS:
         raise _bad_input(f"unknown noise {noise!r}; use one of {', '.join(NOISE_KINDS)}",
@@ -126,6 +130,9 @@ def _synth(
         if noise is not None:
             with console.status(f"Adding {noise} noise at {snr:g} dB SNR ..."):
                 add_noise(out, kind=noise, snr_db=snr, seed=seed)
+        if gate:
+            with console.status("Gating the pauses to digital silence ..."):
+                gate_pauses(out)
         if conditions is not None:
             named = ", ".join(f"{k}={v:g}" for k, v in conditions.items())
             with console.status(f"Applying {named} ..."):

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from corpora.corpus import folder_recording_id
 from corpora.transcripts import read_transcript
 from features.evaluation import boundary_scores
 from features.frames import merge_runs
@@ -51,13 +52,16 @@ def load_reference(path: str | Path, *, min_pause_s: float = 0.2,
         syllables = tokens.loc[tokens["is_vowel"].astype(bool), ["recording_id", "speaker_id",
                                                                  "start_s"]]
         return ipus[list(REFERENCE_COLUMNS)], syllables.reset_index(drop=True)
-    grids = sorted(path.glob("*.TextGrid")) or sorted((path / "transcripts").glob("*.TextGrid"))
+    folder = path if any(path.glob("*.TextGrid")) else path / "transcripts"
+    grids = sorted(folder.glob("*.TextGrid")) + sorted(folder.glob("*/*.TextGrid"))
     if not grids:
         raise FileNotFoundError(f"{path}: no truth/ipus.csv and no <recording_id>.TextGrid files")
     ipu_rows, vowel_rows = [], []
     for grid in grids:
         table = read_transcript(grid)
-        rid = grid.stem
+        # <speaker_id>/<name>.TextGrid (the TIMIT layout) has the id audio/ gives that file.
+        rid = grid.stem if grid.parent == folder else folder_recording_id(grid.parent.name,
+                                                                          grid.stem)
         for speaker, rows in table.groupby("speaker"):
             words = rows[rows["level"] == "words"].sort_values("start_s")
             if words.empty:

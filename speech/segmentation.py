@@ -33,11 +33,12 @@ from corpora.corpus import Recording
 from corpora.transcripts import read_transcript
 from features.activity import (
     activity_from_probability,
+    digital_silence,
     silero_probability,
     speech_intervals,
     voice_activity,
 )
-from features.formants import measure_vowels
+from features.formants import band_limited_ceilings, default_ceilings, measure_vowels
 from features.frames import merge_runs, n_frames, time_to_frames
 from features.functionals import hz_to_st, segment_functionals
 from features.nuclei import syllable_nuclei
@@ -357,11 +358,13 @@ def _pass_one(recording: Recording, config: SegmentationConfig, want_mfcc: bool)
     whole = None  # the mix, kept when the recording is a single block (pass 2 reuses it)
     for index, (audio, left, core) in enumerate(_blocks_with_context(recording, config)):
         diagnostics.update(audio[:, left : left + core])
-        audio = audio - audio.mean(axis=1, keepdims=True)
-        mix = _live_mix(audio)
         skip = left // hop_n
         is_last = audio.shape[1] == left + core
         keep = slice(skip, skip + (1 + core // hop_n if is_last else core // hop_n))
+        # Before the mean is removed: digital silence is exact zeros in the file.
+        tracks.add("silence", digital_silence(_live_mix(audio), sr, hop_s=hop)[keep])
+        audio = audio - audio.mean(axis=1, keepdims=True)
+        mix = _live_mix(audio)
         tracks.add("intensity", intensity_db(mix, sr, hop_s=hop)[keep])
         tracks.add("vowel_band", intensity_db(mix, sr, hop_s=hop, band_hz=VOWEL_BAND_HZ)[keep])
         f0, _ = pitch_track(mix, sr, hop_s=hop, floor_hz=config.pitch_floor_hz,
@@ -436,7 +439,8 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
                                            min_speech_s=config.min_speech_s)
     else:
         active = voice_activity(intensity, voiced, hop_s=hop, min_pause_s=config.min_pause_s,
-                                min_speech_s=config.min_speech_s)
+                                min_speech_s=config.min_speech_s,
+                                silence=tracks.get("silence"))
 
     stage.name = "attribution"
     if transcript is not None:
@@ -482,8 +486,9 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
     if info.sample_rate < NARROW_BAND_RATE_HZ:
         # [s] has its energy between 4 and 8 kHz: below a 16 kHz source rate there is
         # nothing to measure, and the classifier would call every /s/ aspirated.
-        notes.append(f"source rate {info.sample_rate} Hz: /s/ (sibilant) measures unavailable "
-                     f"and formants above {info.sample_rate / 2:.0f} Hz unreliable")
+        top = band_limited_ceilings(default_ceilings(None), info.sample_rate)[0].max()
+        notes.append(f"source rate {info.sample_rate} Hz: /s/ (sibilant) measures unavailable; "
+                     f"formant ceilings kept at or below {top:.0f} Hz")
         if "sibilants" in measured:
             sib = measured["sibilants"]
             sib[[c for c in SIBILANT_MEASURES if c in sib]] = np.nan
@@ -598,12 +603,16 @@ def _token_medians(track: np.ndarray, start_s: np.ndarray, end_s: np.ndarray,
 
 def _measure_tokens(audio: np.ndarray, sr: int, offset_s: float, vowel_tokens: pd.DataFrame,
                     s_tokens: pd.DataFrame, gender: str | None, measured: dict, *,
-                    n_ceilings: int = 10, engine: str = "vectorised") -> None:
-    """Formants of one voice's vowel tokens (FastTrack ceiling per token) and the
-    spectral moments and realisation of its /s/ tokens, in one chunk of audio."""
+                    n_ceilings: int = 10, source_rate: float | None = None,
+                    engine: str = "vectorised") -> None:
+    """Formants of one voice's vowel tokens (FastTrack ceiling per token, the candidates
+    kept below the source's Nyquist frequency) and the spectral moments and realisation
+    of its /s/ tokens, in one chunk of audio."""
     if len(vowel_tokens):
         spans = vowel_tokens[["start_s", "end_s"]].to_numpy() - offset_s
-        formants = measure_vowels(audio, sr, spans, gender=gender, n_ceilings=n_ceilings,
+        ceilings, n_formants = band_limited_ceilings(
+            default_ceilings(gender, n_ceilings), source_rate or sr)
+        formants = measure_vowels(audio, sr, spans, ceilings_hz=ceilings, n_formants=n_formants,
                                   engine=engine)
         formants = formants.drop(columns=["start_s", "end_s"], errors="ignore")
         rows = pd.concat([vowel_tokens.reset_index(drop=True).drop(columns="position")
@@ -661,6 +670,7 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
         return f0, quality
     pad_s = 0.5
     duration_s = recording.info().duration_s if whole is None else None
+    source_rate = recording.info().sample_rate
     for chunk in _chunks(segments, config.block_s):
         part = segments.iloc[chunk]
         first_frame = max(0, int((part["start_s"].min() - pad_s) / hop))
@@ -702,7 +712,7 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
                 vowel_tokens, s_tokens = (t[t["segment_id"].isin(ids)] for t in tokens)
                 _measure_tokens(audio, sr, offset_s, vowel_tokens, s_tokens, genders.get(voice),
                                 measured, n_ceilings=config.formant_ceilings,
-                                engine=config.engine)
+                                source_rate=source_rate, engine=config.engine)
     for name in ("vowels", "sibilants"):
         parts = measured.pop(name[:-1] + "_parts" if name == "vowels" else "sibilant_parts",
                              None)

@@ -1,7 +1,8 @@
-"""Degrade a synthetic corpus with noise at a known signal-to-noise ratio.
+"""Degrade a synthetic corpus with noise at a known signal-to-noise ratio, or gate
+its pauses to digital silence.
 
 The truth does not change (the speech is the same), so segmentation and every
-measurement can be evaluated against it in noise.
+measurement can be evaluated against it in noise and in gated audio.
 
 - ``white``: Gaussian white noise.
 - ``babble``: the sum of six other recordings of the corpus (other voices), each
@@ -10,6 +11,10 @@ measurement can be evaluated against it in noise.
 
 The SNR is computed over the speech-active part of each recording (the truth
 IPUs), not over the whole file, so that pauses do not inflate it.
+
+:func:`gate_pauses` sets every sample outside the truth IPUs to exact zero, as
+the noise suppression of web-conferencing tools, text-to-speech and edited files
+leave pauses (applied after any noise: the noise stays inside speech only).
 """
 
 from __future__ import annotations
@@ -74,3 +79,55 @@ def add_noise(corpus_dir: str | Path, *, kind: str, snr_db: float, seed: int = 0
         if peak > 0.99:  # keep 16-bit PCM from clipping; the SNR is unchanged by scaling
             mixed *= 0.99 / peak
         sf.write(root / rel, mixed, sr, subtype="PCM_16")
+
+
+def _ipu_mask(n: int, sr: int, ipus: pd.DataFrame) -> np.ndarray:
+    """Samples inside the IPUs (any voice): ``[round(start * sr), round(end * sr))``."""
+    mask = np.zeros(n, dtype=bool)
+    starts = np.clip(np.round(ipus["start_s"].to_numpy(dtype=np.float64) * sr), 0, n)
+    ends = np.clip(np.round(ipus["end_s"].to_numpy(dtype=np.float64) * sr), 0, n)
+    for start, end in zip(starts.astype(np.int64), ends.astype(np.int64), strict=True):
+        mask[start:end] = True
+    return mask
+
+
+def gate_pauses(corpus_dir: str | Path, *, min_pause_s: float = 0.0) -> None:
+    """Gate the pauses of every recording of a synthetic corpus to exact zeros, in place.
+
+    Every pause between the truth IPUs (of any voice), and the silence before the
+    first and after the last, becomes digital silence (samples exactly 0), as a
+    noise gate or the noise suppression of a web-conferencing tool leaves it;
+    the speech itself (with any noise mixed into it by :func:`add_noise`) is
+    untouched, and so is the truth. Files are rewritten as 16-bit PCM, in which
+    0.0 stays exactly 0.
+
+    Parameters
+    ----------
+    corpus_dir : str or Path
+        A corpus written by :func:`corpora.synth.write_corpus`.
+    min_pause_s : float
+        Gate only pauses at least this long (s), as a gate with a hold time
+        would; 0 gates every pause. Leading and trailing silence is always gated.
+    """
+    if not min_pause_s >= 0:
+        raise ValueError(f"min_pause_s must be >= 0, got {min_pause_s!r}")
+    root = Path(corpus_dir)
+    recordings = pd.read_csv(root / "recordings.csv", dtype=str)
+    ipus = pd.read_csv(root / "truth" / "ipus.csv", dtype={"recording_id": str})
+    for row in recordings.itertuples(index=False):
+        y, sr = sf.read(root / row.path, dtype="float64")
+        speech = _ipu_mask(y.shape[0], sr, ipus[ipus["recording_id"] == row.recording_id])
+        if min_pause_s > 0:
+            # Pauses shorter than min_pause_s (between two IPUs) stay as they were.
+            starts, ends = _runs_of(~speech)
+            short = (ends - starts < round(min_pause_s * sr)) & (starts > 0) & (ends < speech.size)
+            for start, end in zip(starts[short], ends[short], strict=True):
+                speech[start:end] = True
+        y[~speech] = 0.0
+        sf.write(root / row.path, y, sr, subtype="PCM_16")
+
+
+def _runs_of(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start (inclusive) and end (exclusive) of each run of True."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)

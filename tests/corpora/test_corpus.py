@@ -91,3 +91,83 @@ def test_channel_map_round_trip():
     for bad in ("S01", "x:S01", "0:", "0:A;1:A"):
         with pytest.raises(ValueError):
             parse_channels(bad)
+
+
+# --- The read-speech (TIMIT) layout: the same prompt names in every speaker folder (#14) --
+
+
+def padded_tone(duration_s, f0_hz=150.0):
+    """A tone with 0.3 s of digital silence on each side (a gated read prompt)."""
+    pad = np.zeros(int(0.3 * SR), dtype=np.float32)
+    return np.concatenate([pad, tone(duration_s, f0_hz), pad])
+
+
+def timit_like(root):
+    """audio/<speaker>/sa1.flac for two speakers (no recordings.csv), one transcript
+    mirroring audio/ and one named by id, and a file already named after its speaker."""
+    (root / "recordings.csv").unlink()
+    shutil.rmtree(root / "audio")
+    shutil.rmtree(root / "transcripts")
+    for speaker, f0 in (("S01", 200.0), ("S02", 120.0)):
+        (root / "audio" / speaker).mkdir(parents=True)
+        sf.write(root / "audio" / speaker / "sa1.flac", padded_tone(1.0, f0), SR)
+        sf.write(root / "audio" / speaker / "sx12.wav", padded_tone(0.8, f0), SR,
+                 subtype="PCM_16")
+    sf.write(root / "audio/S01/S01_free.wav", padded_tone(0.5), SR, subtype="PCM_16")
+    (root / "transcripts/S01").mkdir(parents=True)
+    (root / "transcripts/S01/sa1.csv").write_text("start,end,speaker,text\n0.1,0.9,S01,ella\n")
+    (root / "transcripts/S02_sa1.csv").write_text("start,end,speaker,text\n0.1,0.9,S02,ella\n")
+    return root
+
+
+def test_timit_layout_ids_are_unique_stable_and_prefixed(corpus_dir):
+    corpus = read_corpus(timit_like(corpus_dir))
+    assert set(corpus.recordings) == {"S01_sa1", "S02_sa1", "S01_sx12", "S02_sx12", "S01_free"}
+    assert corpus.recordings["S02_sa1"].speaker_id == "S02"
+    assert corpus.recordings["S02_sa1"].path.parent.name == "S02"
+    assert corpus.recordings["S01_sa1"].transcript.as_posix().endswith("transcripts/S01/sa1.csv")
+    assert corpus.recordings["S02_sa1"].transcript.name == "S02_sa1.csv"
+    assert corpus.recordings["S01_sx12"].transcript is None
+    # Same corpus, same ids; and adding a speaker renames nobody.
+    assert list(read_corpus(corpus_dir).recordings) == list(corpus.recordings)
+    (corpus_dir / "audio/S03").mkdir()
+    sf.write(corpus_dir / "audio/S03/sa1.flac", tone(1.0, 210.0), SR)
+    assert set(read_corpus(corpus_dir).recordings) == set(corpus.recordings) | {"S03_sa1"}
+
+
+def test_timit_layout_collision_after_prefixing_names_both_files(corpus_dir):
+    timit_like(corpus_dir)
+    sf.write(corpus_dir / "audio/S01/S01_sa1.wav", tone(0.5), SR, subtype="PCM_16")
+    with pytest.raises(CorpusError) as info:
+        read_corpus(corpus_dir)
+    (problem,) = info.value.problems
+    assert problem.path in ("audio/S01/sa1.flac", "audio/S01/S01_sa1.wav")
+    assert "'S01_sa1'" in str(problem)
+    assert "audio/S01/sa1.flac" in str(problem) and "audio/S01/S01_sa1.wav" in str(problem)
+
+
+def test_timit_layout_transcript_problems_name_the_file(corpus_dir):
+    timit_like(corpus_dir)
+    (corpus_dir / "transcripts/S01_sa1.csv").write_text(
+        "start,end,speaker,text\n0.1,0.9,S01,ella\n")
+    (corpus_dir / "transcripts/S02/").mkdir()
+    (corpus_dir / "transcripts/S02/sx99.csv").write_text(
+        "start,end,speaker,text\n0.1,0.9,S02,x\n")
+    with pytest.raises(CorpusError) as info:
+        read_corpus(corpus_dir)
+    found = sorted(str(p) for p in info.value.problems)
+    assert len(found) == 2
+    assert found[0].startswith("transcripts/S01_sa1.csv: a second transcript for the same "
+                               "recording 'S01_sa1' (also transcripts/S01/sa1.csv)")
+    assert found[1].startswith("transcripts/S02/sx99.csv: transcript names no known recording")
+    assert "S02_sx99" in found[1]
+
+
+def test_folder_layout_transcript_by_a_unique_file_stem_still_serves(corpus_dir):
+    (corpus_dir / "recordings.csv").unlink()
+    shutil.rmtree(corpus_dir / "transcripts")
+    (corpus_dir / "transcripts").mkdir()
+    sf.write(corpus_dir / "audio/S02/take1.wav", tone(0.5), SR, subtype="PCM_16")
+    (corpus_dir / "transcripts/take1.csv").write_text("start,end,speaker,text\n0.1,0.4,S02,si\n")
+    corpus = read_corpus(corpus_dir)
+    assert corpus.recordings["S02_take1"].transcript.name == "take1.csv"

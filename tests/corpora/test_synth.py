@@ -420,3 +420,31 @@ def test_non_empty_out_dir_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not an empty directory") as info:
         write_corpus(tmp_path, n_speakers=1, minutes_per_speaker=0.1)
     assert str(tmp_path) in str(info.value)
+
+
+def test_gate_pauses_with_a_hold_keeps_short_pauses(corpus: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from corpora.synth.noise import gate_pauses
+
+    gated = tmp_path / "gated"
+    shutil.copytree(corpus, gated)
+    gate_pauses(gated, min_pause_s=0.5)
+    ipus = pd.read_csv(gated / "truth/ipus.csv")
+    short = long_ = 0
+    for row in pd.read_csv(gated / "recordings.csv").itertuples():
+        clean, sr = sf.read(corpus / row.path)
+        y, _ = sf.read(gated / row.path)
+        spans = ipus.loc[ipus.recording_id == row.recording_id, ["start_s", "end_s"]]
+        spans = np.round(spans.to_numpy() * sr).astype(int)
+        assert np.all(y[: spans[0, 0]] == 0) and np.all(y[spans[-1, 1] :] == 0)
+        for end, start in zip(spans[:-1, 1], spans[1:, 0], strict=True):
+            if start - end >= 0.5 * sr:
+                assert np.all(y[end:start] == 0)
+                long_ += 1
+            elif start > end:
+                np.testing.assert_array_equal(y[end:start], clean[end:start])
+                short += 1
+    assert short and long_
+    with pytest.raises(ValueError, match="min_pause_s"):
+        gate_pauses(gated, min_pause_s=-1)

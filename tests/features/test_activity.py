@@ -10,6 +10,7 @@ import pytest
 
 from features.activity import (
     bridge_gaps,
+    digital_silence,
     drop_short,
     energy_activity,
     silero_activity,
@@ -139,3 +140,108 @@ def test_silero_backend_is_on_the_common_grid(sr):
     assert prob.shape == mask.shape == (n_frames(y.size, sr),)
     assert np.all((prob >= 0) & (prob <= 1))
     assert silero_probability(np.zeros(0), sr).shape == (0,)
+
+
+# --- Digital silence (gated pauses, issue #14) -------------------------------------------
+
+LSB = 2.0**-15
+
+
+def gated_bursts(spans, total_s, *, seed=0, noise_db=-30.0):
+    """Bursts with a noise floor inside them only: everything else exact zeros, as
+    noise suppression leaves a recording (the noise is on while speech is)."""
+    y = bursts(spans, total_s, noise_db=noise_db, seed=seed)
+    t = np.arange(y.size) / SR
+    inside = np.zeros(y.size, dtype=bool)
+    for s, e in spans:
+        inside |= (t >= s) & (t < e)
+    return np.where(inside, y, 0.0)
+
+
+def detect_gated(y, sr=SR, **kw):
+    f0, _ = pitch_track(y, sr)
+    return speech_intervals(voice_activity(intensity_db(y, sr), ~np.isnan(f0),
+                                           silence=digital_silence(y, sr), **kw))
+
+
+def test_digital_silence_finds_zeros_and_lsb_dither_not_quiet_noise():
+    rng = np.random.default_rng(0)
+    y = 10 ** (-70 / 20) * rng.standard_normal(SR)  # a very quiet real floor: not silence
+    y[2000:6000] = 0.0  # 250 ms of exact zeros
+    y[8000:12000] = LSB * rng.integers(-1, 2, 4000)  # 250 ms of +-1 LSB dither
+    y[14000:14040] = 0.0  # 2.5 ms of zeros: shorter than min_run_s, not silence
+    share = digital_silence(y, SR)
+    assert share.shape == (n_frames(y.size, SR),)
+    frames = np.arange(share.size) * 0.01 * SR  # frame centres (samples)
+    inside = ((frames >= 2100) & (frames <= 5900)) | ((frames >= 8100) & (frames <= 11900))
+    np.testing.assert_array_equal(share[inside], 1.0)
+    outside = ((frames < 1900) | (frames > 6100)) & ((frames < 7900) | (frames > 12100))
+    assert np.all(share[outside] == 0.0)
+
+
+def test_issue_14_few_gated_pauses_in_continuous_speech():
+    # Continuous "speech" whose only pauses (4 % of the frames) are exact zeros: the
+    # zeros made the floor's spread ~50 dB and nothing was found. Each burst carries
+    # noise 30 dB down, as a noise suppressor lets through with speech.
+    spans = [(0.0, 5.0), (5.3, 9.7), (10.0, 15.0)]
+    y = gated_bursts(spans, 15.0)
+    est = detect_gated(y)
+    np.testing.assert_allclose(est, spans, atol=0.03)
+    # The same with the intensity alone (frames at -100 dB are the silence).
+    np.testing.assert_allclose(detect(y), spans, atol=0.03)
+
+
+@pytest.mark.parametrize("pause_s", [0.25, 0.5, 1.5])
+def test_gated_pauses_are_the_boundaries_in_noise_suppressed_audio(pause_s):
+    # Every pause gated: the audible frames are all speech (noise and all), and the
+    # boundaries are the gate's edges, whatever share of the recording the pauses take.
+    spans, t = [], 0.2
+    for k in range(6):
+        spans.append((t, t + 0.6 + 0.1 * k))
+        t = spans[-1][1] + pause_s
+    y = gated_bursts(spans, t)
+    np.testing.assert_allclose(detect_gated(y), spans, atol=0.03)
+
+
+def test_lsb_dither_gates_like_zeros():
+    spans = [(0.3, 1.3), (1.8, 3.0), (3.4, 4.4)]
+    y = gated_bursts(spans, 5.0)
+    rng = np.random.default_rng(1)
+    silent = y == 0
+    y[silent] = LSB * rng.integers(-1, 2, silent.sum())
+    np.testing.assert_allclose(detect_gated(y), spans, atol=0.03)
+
+
+def test_muted_stretches_in_a_noisy_recording_change_nothing():
+    # An edited recording: a real noise floor (-30 dB, 15 dB below the vowels) with
+    # stretches muted inside its pauses and short packet losses in speech and pause.
+    spans = [(0.5, 1.5), (2.0, 3.2), (4.0, 5.0)]
+    y = bursts(spans, 6.0, noise_db=-30.0)
+    plain = detect(y)
+    y[int(1.65 * SR) : int(1.85 * SR)] = 0.0  # muted inside a pause
+    y[int(3.4 * SR) : int(3.8 * SR)] = 0.0
+    for t in (0.8, 2.5, 3.0, 5.5):  # 20 ms losses
+        y[int(t * SR) : int((t + 0.02) * SR)] = 0.0
+    np.testing.assert_allclose(detect_gated(y), plain, atol=0.02)
+    np.testing.assert_allclose(detect_gated(y), spans, atol=0.03)
+
+
+def test_a_long_zero_stretch_inside_speech_is_a_pause():
+    y = gated_bursts([(0.3, 3.3)], 4.0)
+    y[int(1.5 * SR) : int(1.9 * SR)] = 0.0  # 400 ms of digital silence mid-IPU
+    np.testing.assert_allclose(detect_gated(y), [(0.3, 1.5), (1.9, 3.3)], atol=0.03)
+    y = gated_bursts([(0.3, 3.3)], 4.0)
+    y[int(1.5 * SR) : int(1.6 * SR)] = 0.0  # 100 ms: shorter than a pause, bridged
+    np.testing.assert_allclose(detect_gated(y), [(0.3, 3.3)], atol=0.03)
+
+
+def test_without_digital_silence_the_rule_is_unchanged():
+    y = bursts([(0.5, 1.5), (2.0, 3.2)], noise_db=-40.0)
+    level = intensity_db(y, SR)
+    f0, _ = pitch_track(y, SR)
+    voiced = ~np.isnan(f0)
+    np.testing.assert_array_equal(
+        energy_activity(level, voiced, silence=np.zeros(level.size)),
+        energy_activity(level, voiced))
+    with pytest.raises(ValueError, match="silence must have the shape"):
+        energy_activity(level, voiced, silence=np.zeros(3))

@@ -11,7 +11,12 @@ from scipy.signal import lfilter
 from corpora.synth import write_corpus
 from corpora.synth.ipu import PhoneSpec, synthesize_ipu
 from corpora.synth.profiles import Voice
-from features.formants import default_ceilings, formant_tracks, measure_vowels
+from features.formants import (
+    band_limited_ceilings,
+    default_ceilings,
+    formant_tracks,
+    measure_vowels,
+)
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -179,3 +184,19 @@ def test_bad_input_is_refused(kwargs, message):
     y = np.zeros(SR)
     with pytest.raises(ValueError, match=message):
         measure_vowels(y, SR, **kwargs)
+
+
+def test_ceilings_stay_below_the_source_nyquist_frequency():
+    # 16 kHz and above: the candidates hold; 8 kHz telephone audio (nothing above
+    # 4 kHz, even resampled): scaled into 0.95 x 4000 Hz, spread and density kept.
+    wide = default_ceilings("F")
+    for rate in (16000, 44100):
+        ceilings, n = band_limited_ceilings(wide, rate)
+        np.testing.assert_array_equal(ceilings, wide)
+        assert n == 5
+    ceilings, n = band_limited_ceilings(wide, 8000)
+    assert ceilings.max() == pytest.approx(3800.0)
+    assert ceilings.min() / ceilings.max() == pytest.approx(wide.min() / wide.max())
+    assert n == 3
+    ceilings, n = band_limited_ceilings(default_ceilings("M"), 11025)
+    assert ceilings.max() == pytest.approx(0.95 * 11025 / 2) and n == 4

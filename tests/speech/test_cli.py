@@ -187,6 +187,46 @@ def test_synth_with_noise_keeps_the_truth(tmp_path):
     assert result.exit_code == 2 and "unknown noise" in result.output
 
 
+def test_synth_gate_zeros_the_pauses_keeps_speech_and_truth(tmp_path):
+    clean, gated = tmp_path / "clean", tmp_path / "gated"
+    args = ["--speakers", "1", "--seed", "2", "--minutes", "0.3", "-j", "1"]
+    assert run("synth", clean, *args).exit_code == 0
+    result = run("synth", gated, *args, "--gate")
+    assert result.exit_code == 0, result.output
+    for name in ("truth/ipus.csv", "truth/tokens.csv", "recordings.csv"):
+        assert (clean / name).read_bytes() == (gated / name).read_bytes()
+    import numpy as np
+    import pandas as pd
+    import soundfile as sf
+
+    ipus = pd.read_csv(gated / "truth/ipus.csv")
+    for row in pd.read_csv(gated / "recordings.csv").itertuples():
+        a, sr = sf.read(clean / row.path)
+        b, _ = sf.read(gated / row.path)
+        inside = np.zeros(a.size, dtype=bool)
+        for start, end in ipus.loc[ipus.recording_id == row.recording_id,
+                                   ["start_s", "end_s"]].to_numpy():
+            inside[round(start * sr) : round(end * sr)] = True
+        assert np.all(b[~inside] == 0.0) and (~inside).sum() > 0.1 * sr
+        np.testing.assert_array_equal(a[inside], b[inside])
+
+
+def test_extract_and_eval_of_a_gated_corpus(tmp_path):
+    # Issue #14: pauses of digital silence; boundary F1 against the truth >= 0.95.
+    corpus, store = tmp_path / "gated", tmp_path / "store"
+    result = run("synth", corpus, "--speakers", "2", "--seed", "5", "--minutes", "0.3",
+                 "-j", "1", "--noise", "white", "--snr", "15", "--gate")
+    assert result.exit_code == 0, result.output
+    result = run("extract", corpus, "--store", store, "--no-features")
+    assert result.exit_code == 0 and "0 failed" in result.output, result.output
+    result = run("eval", store, "--reference", corpus, "--json")
+    assert result.exit_code == 0, result.output
+    import json
+
+    scores = json.loads(result.output[result.output.index("{"):])
+    assert scores["boundary_f1"] >= 0.95, scores
+
+
 def test_profile_one_file(synthetic_corpus):
     wav = next((synthetic_corpus / "audio").rglob("*_interview.wav"))
     result = run("profile", wav, "--speakers", "2")
@@ -210,3 +250,28 @@ def test_bench_prints_both_speeds_and_the_ratio(tmp_path):
     assert ratios is not None, result.output
     # without FastTrack's formant analyses the core is faster than the full extraction
     assert float(ratios[2]) > float(ratios[1]) > 0
+
+
+def test_check_and_extract_accept_the_timit_layout(corpus_dir, tmp_path):
+    # Issue #14: audio/S01/sa1.flac and audio/S02/sa1.flac, no recordings.csv.
+    from tests.corpora.test_corpus import timit_like
+
+    timit_like(corpus_dir)
+    result = run("check", corpus_dir)
+    assert result.exit_code == 0, result.output
+    store = tmp_path / "store"
+    result = run("extract", corpus_dir, "--store", store, "--no-features")
+    assert result.exit_code == 0 and "0 failed" in result.output, result.output
+    import pandas as pd
+
+    recordings = pd.read_parquet(store / "recordings")
+    assert sorted(recordings["recording_id"].astype(str)) == [
+        "S01_free", "S01_sa1", "S01_sx12", "S02_sa1", "S02_sx12"]
+    assert (recordings["status"] == "ok").all(), recordings[["recording_id", "status"]]
+    segments = pd.read_parquet(store / "segments")
+    assert set(segments["recording_id"].astype(str)) == set(recordings["recording_id"].astype(str))
+    one = segments[segments["recording_id"].astype(str) == "S02_sa1"]
+    assert len(one) == 1 and one["speaker_id"].astype(str).item() == "S02"
+    assert abs(one["start_s"].item() - 0.3) < 0.05 and abs(one["end_s"].item() - 1.3) < 0.05
+    result = run("extract", corpus_dir, "--store", store, "--no-features")
+    assert "Extracted 0 recordings" in result.output  # same corpus, same ids: nothing redone

@@ -80,3 +80,17 @@ def test_missing_reference_is_a_clear_error(store, tmp_path):
     tg.save(str(tmp_path / "unknown.TextGrid"), format="long_textgrid", includeBlankSpaces=True)
     with pytest.raises(ValueError, match="no recording"):
         evaluate(store, tmp_path)
+
+
+def test_reference_textgrids_in_speaker_folders_take_the_corpus_ids(tmp_path):
+    # The TIMIT layout: transcripts/<speaker>/<name>.TextGrid is recording <speaker>_<name>
+    # (as audio/<speaker>/<name>.wav is), beside transcripts/<recording_id>.TextGrid.
+    for rel, speaker in (("R01/sa1", "R01"), ("R02/sa1", "R02"), ("R02_sx9", "R02")):
+        path = tmp_path / "transcripts" / f"{rel}.TextGrid"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tg = textgrid.Textgrid()
+        tg.addTier(textgrid.IntervalTier(f"{speaker} - words", [(0.1, 0.5, "ella")], 0, 1))
+        tg.save(str(path), format="long_textgrid", includeBlankSpaces=True)
+    ipus, _ = load_reference(tmp_path)
+    assert sorted(ipus["recording_id"]) == ["R01_sa1", "R02_sa1", "R02_sx9"]
+    assert dict(zip(ipus["recording_id"], ipus["speaker_id"], strict=True))["R01_sa1"] == "R01"

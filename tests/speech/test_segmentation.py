@@ -159,6 +159,10 @@ def test_telephone_band_8k(tmp_path, speech_signal):
     row = result.recording.iloc[0]
     assert row["source_sample_rate"] == 8000 and "narrow band" in row["warnings"]
     assert len(result.segments) == 1
+    # Formant ceilings below the source's 4 kHz Nyquist frequency (issue #14), said so.
+    assert "formant ceilings kept at or below 3800 Hz" in row["warnings"]
+    assert "/s/ (sibilant) measures unavailable" in row["warnings"]
+    assert len(result.vowels) and result.vowels["ceiling_hz"].max() <= 3800.0
 
 
 def test_stereo_with_one_dead_channel(tmp_path, speech_signal):
