@@ -15,7 +15,9 @@ the message, so the error itself does not spread the data).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import tomllib
+from collections.abc import Callable, Iterable
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -25,25 +27,30 @@ import pycountry
 from corpora.problems import CorpusError, Problem
 from corpora.textfile import read_csv_cells
 
+# The vocabulary's one home is the data-only package ``vocabulary`` (models reads the same
+# file), so corpora and models agree on it without importing each other.
+VOCABULARY: dict = tomllib.loads(files("vocabulary").joinpath("profiles.toml").read_text("utf-8"))
+
 #: Ordered education levels, lowest first (the reference survey's highest degree).
-EDUCATION_LEVELS: tuple[str, ...] = ("secondary", "short_higher", "bachelor", "master_phd")
+EDUCATION_LEVELS: tuple[str, ...] = tuple(VOCABULARY["education"]["levels"])
 
 #: Canonical gender codes and the spellings accepted for each (case-insensitive).
 GENDER_CODES: dict[str, str] = {
-    "f": "F", "female": "F", "woman": "F", "mujer": "F",
-    "m": "M", "male": "M", "man": "M", "hombre": "M",
-    "x": "X", "nonbinary": "X", "non-binary": "X", "other": "X", "otro": "X",
-}  # fmt: skip
+    spelling: code for code, spellings in VOCABULARY["gender"].items() for spelling in spellings
+}
 
-_TRUE = {"true", "t", "yes", "y", "1", "si", "sí"}
-_FALSE = {"false", "f", "no", "n", "0"}
+#: Yes/no spellings (English and Spanish, compared in lower case).
+YES: frozenset[str] = frozenset(VOCABULARY["yes_no"]["yes"])
+NO: frozenset[str] = frozenset(VOCABULARY["yes_no"]["no"])
+
+#: Dialect regions: region -> ISO 3166-1 alpha-2 codes, in reporting order.
+REGIONS: dict[str, tuple[str, ...]] = {
+    region: tuple(codes) for region, codes in VOCABULARY["regions"].items()
+}
 
 #: Profile columns with a fixed meaning, in the order they are written out.
-PROFILE_COLUMNS: tuple[str, ...] = (
-    "speaker_id", "gender", "age", "country", "education", "student", "field",
-    "languages", "income_band", "main_income", "platforms", "consent",
-)  # fmt: skip
-BOOLEAN_COLUMNS: tuple[str, ...] = ("student", "main_income", "consent")
+PROFILE_COLUMNS: tuple[str, ...] = tuple(VOCABULARY["columns"]["profile"])
+BOOLEAN_COLUMNS: tuple[str, ...] = tuple(VOCABULARY["columns"]["boolean"])
 
 AGE_RANGE = (14, 100)  # inclusive; outside it the value is a typo, not a speaker
 _SPEAKER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -74,9 +81,9 @@ def mask(value: str) -> str:
 def parse_bool(value: str) -> bool | None:
     """Survey yes/no (English or Spanish, any case) -> bool; ``None`` if not a boolean."""
     v = value.strip().lower()
-    if v in _TRUE:
+    if v in YES:
         return True
-    if v in _FALSE:
+    if v in NO:
         return False
     return None
 
@@ -178,9 +185,93 @@ def validate_speakers(
         raise CorpusError(problems)
 
     _check_privacy(raw, report)
+    cells = pd.DataFrame({c: raw[c].astype(str).str.strip() for c in columns}, index=raw.index)
+    out = pd.DataFrame({"speaker_id": cells["speaker_id"]}, index=raw.index)
+    _check_ids(out["speaker_id"], lines, report)
+    for c, (parse, build) in _CELL_PARSERS.items():
+        if c in cells:
+            out[c] = build(_parse_cells(cells[c], parse, c, report))
+    # No consent recorded means no consent: such a speaker is never analysed.
+    out["consent"] = (
+        out["consent"].fillna(False).astype(bool) if "consent" in out else False
+    )
+    if "languages" in cells:
+        out["languages"] = _languages(cells["languages"], report)
+    if "income_band" in cells:
+        out["income_band"] = _income_bands(cells["income_band"], income_bands, report)
+    for c in ("field", "platforms"):
+        if c in cells:
+            out[c] = cells[c].replace("", None).astype("string")
+    for c in columns:
+        if c not in PROFILE_COLUMNS and c not in out:
+            out[c] = _covariate(cells[c])
+    if problems:
+        raise CorpusError(problems)
+    return out.reset_index(drop=True)
 
-    out = pd.DataFrame(index=raw.index)
-    ids = raw["speaker_id"].astype(str).str.strip()
+
+Report = Callable[..., None]
+#: Parse one non-empty cell -> (value, None) or (None, what is wrong with it).
+CellParser = Callable[[str], tuple[object, str | None]]
+
+
+def _parse_cells(values: pd.Series, parse: CellParser, column: str, report: Report) -> list:
+    """Parse every non-empty cell of a column; report each bad one with its line and value."""
+    parsed: list = []
+    for i, value in enumerate(values):
+        result, problem = parse(value) if value else (None, None)
+        if problem is not None:
+            report(i, column, problem, value)
+        parsed.append(result)
+    return parsed
+
+
+def _gender(value: str) -> tuple[str | None, str | None]:
+    code = GENDER_CODES.get(value.lower())
+    return code, None if code is not None else "unknown gender; use F, M or X"
+
+
+def _age(value: str) -> tuple[int | None, str | None]:
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not number.is_integer():
+        return None, "age must be a whole number of years"
+    if not AGE_RANGE[0] <= number <= AGE_RANGE[1]:
+        return None, f"age outside {AGE_RANGE[0]}-{AGE_RANGE[1]}"
+    return int(number), None
+
+
+def _country(value: str) -> tuple[str | None, str | None]:
+    code = country_code(value)
+    return code, None if code else "not an ISO 3166-1 alpha-2 country code (e.g. ES, MX)"
+
+
+def _education(value: str) -> tuple[str | None, str | None]:
+    if value.lower() in EDUCATION_LEVELS:
+        return value.lower(), None
+    return None, f"unknown education level; use one of {', '.join(EDUCATION_LEVELS)}"
+
+
+def _yes_no(value: str) -> tuple[bool | None, str | None]:
+    flag = parse_bool(value)
+    return flag, None if flag is not None else "not a yes/no value (true/false, yes/no, si/no, 1/0)"
+
+
+#: Columns parsed cell by cell: (parser, builder of the typed column from the parsed list).
+_CELL_PARSERS: dict[str, tuple[CellParser, Callable[[list], object]]] = {
+    "gender": (_gender, lambda xs: pd.array(xs, dtype="string")),
+    "age": (_age, lambda xs: pd.array(xs, dtype="Int64")),
+    "country": (_country, lambda xs: pd.array(xs, dtype="string")),
+    "education": (_education,
+                  lambda xs: pd.Categorical(xs, categories=EDUCATION_LEVELS, ordered=True)),
+    **{c: (_yes_no, lambda xs: pd.array(xs, dtype="boolean")) for c in BOOLEAN_COLUMNS},
+}
+
+
+def _check_ids(ids: pd.Series, lines: np.ndarray, report: Report) -> None:
+    """Report empty, malformed and duplicate speaker ids (a duplicate names the first line)."""
     first_seen: dict[str, int] = {}
     for i, sid in enumerate(ids):
         if not sid:
@@ -192,108 +283,34 @@ def validate_speakers(
             report(i, "speaker_id", f"duplicate speaker id (first on line {first_seen[sid]})", sid)
         else:
             first_seen[sid] = int(lines[i])
-    out["speaker_id"] = ids
 
-    def column(c: str) -> pd.Series | None:
-        return raw[c].astype(str).str.strip() if c in raw.columns else None
 
-    if (gender := column("gender")) is not None:
-        codes = []
-        for i, v in enumerate(gender):
-            code = GENDER_CODES.get(v.lower()) if v else None
-            if v and code is None:
-                report(i, "gender", "unknown gender; use F, M or X", v)
-            codes.append(code)
-        out["gender"] = pd.Series(codes, index=raw.index, dtype="string")
+def _languages(values: pd.Series, report: Report) -> pd.Series:
+    """ISO 639 codes separated by ';' (spaces and empty items dropped)."""
+    for i, v in enumerate(values):
+        bad = [code for code in _split_list(v) if not _language_ok(code)]
+        if bad:
+            report(i, "languages", "not ISO 639 language codes separated by ';'", ";".join(bad))
+    return values.map(lambda v: ";".join(_split_list(v))).astype("string")
 
-    if (age := column("age")) is not None:
-        ages: list[int | None] = []
-        for i, v in enumerate(age):
-            parsed = None
-            if v:
-                try:
-                    number = float(v)
-                except ValueError:
-                    number = float("nan")
-                if not number.is_integer():
-                    report(i, "age", "age must be a whole number of years", v)
-                elif not AGE_RANGE[0] <= number <= AGE_RANGE[1]:
-                    report(i, "age", f"age outside {AGE_RANGE[0]}-{AGE_RANGE[1]}", v)
-                else:
-                    parsed = int(number)
-            ages.append(parsed)
-        out["age"] = pd.array(ages, dtype="Int64")
 
-    if (country := column("country")) is not None:
-        codes = []
-        for i, v in enumerate(country):
-            code = country_code(v) if v else None
-            if v and code is None:
-                report(i, "country", "not an ISO 3166-1 alpha-2 country code (e.g. ES, MX)", v)
-            codes.append(code)
-        out["country"] = pd.Series(codes, index=raw.index, dtype="string")
+def _income_bands(values: pd.Series, bands: Iterable[str] | None, report: Report):
+    """Ordered categorical over ``bands`` when given (others reported), else strings."""
+    if bands is None:
+        return values.replace("", None).astype("string")
+    order = list(bands)
+    for i, v in enumerate(values):
+        if v and v not in order:
+            report(i, "income_band", f"unknown income band; use one of {order}", v)
+    return pd.Categorical(values.where(values.isin(order), None), categories=order, ordered=True)
 
-    if (education := column("education")) is not None:
-        levels = []
-        for i, v in enumerate(education):
-            level = v.lower() if v else None
-            if level is not None and level not in EDUCATION_LEVELS:
-                report(i, "education", f"unknown education level; use one of "
-                       f"{', '.join(EDUCATION_LEVELS)}", v)
-                level = None
-            levels.append(level)
-        out["education"] = pd.Categorical(levels, categories=EDUCATION_LEVELS, ordered=True)
 
-    for c in BOOLEAN_COLUMNS:
-        if (values := column(c)) is None:
-            continue
-        flags: list[bool | None] = []
-        for i, v in enumerate(values):
-            flag = parse_bool(v) if v else None
-            if v and flag is None:
-                report(i, c, "not a yes/no value (true/false, yes/no, si/no, 1/0)", v)
-            flags.append(flag)
-        out[c] = pd.array(flags, dtype="boolean")
-    # No consent recorded means no consent: such a speaker is never analysed.
-    out["consent"] = (
-        out["consent"].fillna(False).astype(bool) if "consent" in out else False
-    )
-
-    if (languages := column("languages")) is not None:
-        for i, v in enumerate(languages):
-            bad = [code for code in _split_list(v) if not _language_ok(code)]
-            if bad:
-                report(i, "languages", "not ISO 639 language codes separated by ';'",
-                       ";".join(bad))
-        out["languages"] = languages.map(lambda v: ";".join(_split_list(v))).astype("string")
-
-    if (income := column("income_band")) is not None:
-        if income_bands is not None:
-            order = list(income_bands)
-            for i, v in enumerate(income):
-                if v and v not in order:
-                    report(i, "income_band", f"unknown income band; use one of {order}", v)
-            out["income_band"] = pd.Categorical(
-                income.where(income.isin(order), None), categories=order, ordered=True
-            )
-        else:
-            out["income_band"] = income.replace("", None).astype("string")
-
-    for c in ("field", "platforms"):
-        if (values := column(c)) is not None:
-            out[c] = values.replace("", None).astype("string")
-
-    for c in columns:
-        if c in PROFILE_COLUMNS or c in out:
-            continue
-        values = raw[c].astype(str).str.strip().replace("", None)
-        numeric = pd.to_numeric(values, errors="coerce")
-        is_numeric = values.notna().any() and numeric[values.notna()].notna().all()
-        out[c] = numeric if is_numeric else values.astype("string")
-
-    if problems:
-        raise CorpusError(problems)
-    return out.reset_index(drop=True)
+def _covariate(values: pd.Series) -> pd.Series:
+    """An extra column: numeric when every non-empty value parses as a number, else strings."""
+    values = values.replace("", None)
+    numeric = pd.to_numeric(values, errors="coerce")
+    is_numeric = values.notna().any() and numeric[values.notna()].notna().all()
+    return numeric if is_numeric else values.astype("string")
 
 
 def _check_privacy(raw: pd.DataFrame, report) -> None:

@@ -122,10 +122,11 @@ ASSOCIATION_COLUMNS = (
 
 
 def benjamini_hochberg(p: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg (1995) q-values (FDR-adjusted p-values).
+    """Benjamini-Hochberg (1995) q-values (FDR-adjusted p-values), missing p-values left out.
 
     ``q_(i) = min_{j >= i} min(1, m p_(j) / j)`` over the p-values sorted
-    ascending, ``m`` the number of non-missing p-values.
+    ascending, ``m`` the number of non-missing p-values: SciPy's
+    :func:`scipy.stats.false_discovery_control` on the finite values (it refuses NaN).
 
     Parameters
     ----------
@@ -142,16 +143,8 @@ def benjamini_hochberg(p: Sequence[float] | np.ndarray) -> np.ndarray:
     if np.any((p[ok] < 0) | (p[ok] > 1)):
         raise ValueError(f"p-values must lie in [0, 1]; got min {p[ok].min()}, max {p[ok].max()}")
     q = np.full(p.shape, np.nan)
-    values = p[ok]
-    m = values.size
-    if m == 0:
-        return q
-    order = np.argsort(values, kind="mergesort")
-    scaled = values[order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
-    out = np.empty(m)
-    out[order] = adjusted
-    q[ok] = out
+    if ok.any():
+        q[ok] = stats.false_discovery_control(p[ok], method="bh")
     return q
 
 
@@ -335,6 +328,7 @@ def _adjusted(x: np.ndarray, y: np.ndarray, kind: str, basis: np.ndarray,
         return None  # the other variables explain the feature's ranks entirely
     # Freedman & Lane (1983): permute the reduced model's residuals, add back its fit
     # (which the re-residualisation removes again), and residualise the permuted response.
+    # Written here: no kept library does Freedman-Lane for rank tests on (B, n) arrays at once.
     permuted = _residualise(e[perms(n)], basis)
     permuted_norm = np.maximum(np.linalg.norm(permuted, axis=1), np.finfo(float).tiny)
     if kind in ("ordinal", "numeric"):

@@ -143,33 +143,33 @@ def _score(kind: str, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         return float(balanced_accuracy_score(y_true, y_pred))
 
 
-def _cv_scores(estimator, X, y, splits, kind) -> tuple[float, np.ndarray]:
-    """Score of the pooled out-of-fold predictions, and the score of each held-out fold.
+def _cv_scores(estimator, X, y, splits, kind) -> tuple[float, np.ndarray, list]:
+    """Score of the pooled out-of-fold predictions, the score of each held-out fold, and
+    the model fitted on each fold's training part (reused for the importances).
 
     The pooled score uses every row once, predicted by the model that never saw its
     speaker; it is steadier than the mean of fold scores when folds hold few speakers
     (an R^2 on 8 speakers can be hugely negative; Varoquaux 2018).
     """
     predicted = np.empty(len(y), dtype=y.dtype)
-    folds = []
+    folds, fitted = [], []
     for train, test in splits:
-        fitted = clone(estimator).fit(X[train], y[train])
-        predicted[test] = fitted.predict(X[test])
+        fitted.append(clone(estimator).fit(X[train], y[train]))
+        predicted[test] = fitted[-1].predict(X[test])
         folds.append(_score(kind, y[test], predicted[test]))
     tested = np.concatenate([test for _, test in splits])
-    return _score(kind, y[tested], predicted[tested]), np.array(folds)
+    return _score(kind, y[tested], predicted[tested]), np.array(folds), fitted
 
 
-def _fold_importances(estimator, X, y, splits, kind, n_repeats, rng) -> np.ndarray:
-    """Permutation importance (drop of the score when a feature is shuffled) per fold,
-    computed on the held-out rows only. Returns (n_folds, n_features)."""
+def _fold_importances(fitted, X, y, splits, kind, n_repeats, rng) -> np.ndarray:
+    """Permutation importance (drop of the score when a feature is shuffled) of each fold's
+    fitted model, computed on its held-out rows only. Returns (n_folds, n_features)."""
     scoring = "r2" if kind == "numeric" else "balanced_accuracy"
     out = []
-    for train, test in splits:
-        fitted = clone(estimator).fit(X[train], y[train])
+    for model, (_, test) in zip(fitted, splits, strict=True):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            result = permutation_importance(fitted, X[test], y[test], scoring=scoring,
+            result = permutation_importance(model, X[test], y[test], scoring=scoring,
                                             n_repeats=n_repeats,
                                             random_state=int(rng.integers(2**31 - 1)))
         out.append(result.importances_mean)
@@ -284,68 +284,20 @@ def _predict(features, profiles, targets, *, groups, n_splits, n_permutations, r
         table = features[[groups, *feature_cols]].merge(
             profiles[[groups, target]], on=groups, how="inner", validate="many_to_one")
         table = table[table[target].notna()]
-        n_obs, n_speakers = len(table), int(table[groups].nunique())
-        speaker_y = table.drop_duplicates(groups).set_index(groups)[target]
-        if kind == "numeric":
-            # An R^2 needs at least 2 speakers in every test fold.
-            n_min = n_speakers // 2
-        else:
-            counts = _target_values(speaker_y, kind)
-            n_classes = len(set(counts))
-            if n_classes < 2:
-                pred_rows.append(_skip_row(target, kind, f"{n_classes} class(es) among "
-                                           f"{n_speakers} speakers", n_speakers, n_obs))
-                continue
-            n_min = int(pd.Series(counts).value_counts().min())
-        k = min(n_splits, n_min)
-        if k < 2:
-            reason = (f"{n_speakers} speakers: fewer than 2 folds of 2 speakers"
-                      if kind == "numeric"
-                      else f"{n_min} speakers in the smallest class: fewer than 2 folds")
-            pred_rows.append(_skip_row(target, kind, reason, n_speakers, n_obs))
+        k, reason = _n_folds(table, groups, target, kind, n_splits)
+        if reason:
+            pred_rows.append(_skip_row(target, kind, reason, int(table[groups].nunique()),
+                                       len(table)))
             continue
-        X = table[feature_cols].to_numpy(dtype=float, na_value=np.nan)
-        y = _target_values(table[target], kind)
-        g = table[groups].astype(object).to_numpy()
-        seed = int(rng.integers(2**31 - 1))
-        splits = grouped_splits(X, y, g, kind=kind, n_splits=k, random_state=seed)
-        dummy = (DummyRegressor(strategy="mean") if kind == "numeric"
-                 else DummyClassifier(strategy="prior"))
-        chance = _cv_scores(dummy, X, y, splits, kind)[0]
         chosen = (dict(estimators) if estimators is not None
                   else default_estimators(kind, random_state=random_state))
         if models is not None and estimators is None:
             chosen = {name: est for name, est in chosen.items() if name in models}
-        # Speaker-level permutation: shuffle the speakers' values, spread back to their rows.
-        speakers, row_speaker = np.unique(g.astype(str), return_inverse=True)
-        y_by_speaker = np.empty(len(speakers), dtype=y.dtype)
-        y_by_speaker[row_speaker] = y
-        perms = [rng.permutation(len(speakers)) for _ in range(n_permutations)]
-        for name, estimator in chosen.items():
-            score, scores = _cv_scores(estimator, X, y, splits, kind)
-            p_value = np.nan
-            if n_permutations > 0:
-                null = np.empty(n_permutations)
-                for i, perm in enumerate(perms):
-                    y_perm = y_by_speaker[perm][row_speaker]
-                    # Folds re-drawn on the permuted target, as the observed ones were drawn
-                    # on the observed target (same seed, same grouping).
-                    perm_splits = grouped_splits(X, y_perm, g, kind=kind, n_splits=k,
-                                                 random_state=seed)
-                    null[i] = _cv_scores(estimator, X, y_perm, perm_splits, kind)[0]
-                p_value = float((1 + np.sum(null >= score)) / (1 + n_permutations))
-            pred_rows.append({"target": target, "kind": kind, "model": name,
-                              "metric": "r2" if kind == "numeric" else "balanced_accuracy",
-                              "score": score, "score_sd": float(scores.std(ddof=1)),
-                              "chance": chance, "p_value": p_value, "n_speakers": n_speakers,
-                              "n_obs": n_obs, "n_splits": k,
-                              "n_permutations": n_permutations, "reason": ""})
-            if n_repeats > 0:
-                imp = _fold_importances(estimator, X, y, splits, kind, n_repeats, rng)
-                for j, feature in enumerate(feature_cols):
-                    imp_rows.append({"target": target, "model": name, "feature": feature,
-                                     "importance_mean": float(imp[:, j].mean()),
-                                     "importance_sd": float(imp[:, j].std(ddof=1))})
+        rows, importances = _predict_target(
+            table, feature_cols, groups, target, kind, chosen, n_splits=k,
+            n_permutations=n_permutations, n_repeats=n_repeats, rng=rng)
+        pred_rows += rows
+        imp_rows += importances
     predictions = pd.DataFrame(pred_rows, columns=list(PREDICTION_COLUMNS))
     importances = pd.DataFrame(imp_rows, columns=list(IMPORTANCE_COLUMNS))
     predictions = predictions.astype({"score": "float64", "score_sd": "float64",
@@ -354,3 +306,76 @@ def _predict(features, profiles, targets, *, groups, n_splits, n_permutations, r
                                       "n_splits": "int64", "n_permutations": "int64"})
     importances = importances.astype({"importance_mean": "float64", "importance_sd": "float64"})
     return predictions, importances
+
+
+def _n_folds(table: pd.DataFrame, groups: str, target: str, kind: str,
+             n_splits: int) -> tuple[int, str]:
+    """Folds for one target (at most ``n_splits``), or 0 and why the target is skipped."""
+    n_speakers = int(table[groups].nunique())
+    speaker_y = table.drop_duplicates(groups).set_index(groups)[target]
+    if kind == "numeric":
+        # An R^2 needs at least 2 speakers in every test fold.
+        n_min = n_speakers // 2
+    else:
+        counts = _target_values(speaker_y, kind)
+        n_classes = len(set(counts))
+        if n_classes < 2:
+            return 0, f"{n_classes} class(es) among {n_speakers} speakers"
+        n_min = int(pd.Series(counts).value_counts().min())
+    k = min(n_splits, n_min)
+    if k < 2:
+        return 0, (f"{n_speakers} speakers: fewer than 2 folds of 2 speakers" if kind == "numeric"
+                   else f"{n_min} speakers in the smallest class: fewer than 2 folds")
+    return k, ""
+
+
+def _predict_target(table, feature_cols, groups, target, kind, chosen, *, n_splits,
+                    n_permutations, n_repeats, rng) -> tuple[list[dict], list[dict]]:
+    """Prediction rows (one per model) and importance rows of one target.
+
+    Each fold is fitted once per model: the held-out predictions and the permutation
+    importances come from the same fitted model.
+    """
+    X = table[feature_cols].to_numpy(dtype=float, na_value=np.nan)
+    y = _target_values(table[target], kind)
+    g = table[groups].astype(object).to_numpy()
+    n_obs, n_speakers = len(table), int(table[groups].nunique())
+    seed = int(rng.integers(2**31 - 1))
+    splits = grouped_splits(X, y, g, kind=kind, n_splits=n_splits, random_state=seed)
+    dummy = (DummyRegressor(strategy="mean") if kind == "numeric"
+             else DummyClassifier(strategy="prior"))
+    chance = _cv_scores(dummy, X, y, splits, kind)[0]
+    # Speaker-level permutation, written here because scikit-learn's permutation_test_score
+    # permutes within groups (a no-op for a speaker-level target): shuffle the speakers'
+    # values and spread them back to their rows.
+    speakers, row_speaker = np.unique(g.astype(str), return_inverse=True)
+    y_by_speaker = np.empty(len(speakers), dtype=y.dtype)
+    y_by_speaker[row_speaker] = y
+    perms = [rng.permutation(len(speakers)) for _ in range(n_permutations)]
+    pred_rows, imp_rows = [], []
+    for name, estimator in chosen.items():
+        score, scores, fitted = _cv_scores(estimator, X, y, splits, kind)
+        p_value = np.nan
+        if n_permutations > 0:
+            null = np.empty(n_permutations)
+            for i, perm in enumerate(perms):
+                y_perm = y_by_speaker[perm][row_speaker]
+                # Folds re-drawn on the permuted target, as the observed ones were drawn
+                # on the observed target (same seed, same grouping).
+                perm_splits = grouped_splits(X, y_perm, g, kind=kind, n_splits=n_splits,
+                                             random_state=seed)
+                null[i] = _cv_scores(estimator, X, y_perm, perm_splits, kind)[0]
+            p_value = float((1 + np.sum(null >= score)) / (1 + n_permutations))
+        pred_rows.append({"target": target, "kind": kind, "model": name,
+                          "metric": "r2" if kind == "numeric" else "balanced_accuracy",
+                          "score": score, "score_sd": float(scores.std(ddof=1)),
+                          "chance": chance, "p_value": p_value, "n_speakers": n_speakers,
+                          "n_obs": n_obs, "n_splits": n_splits,
+                          "n_permutations": n_permutations, "reason": ""})
+        if n_repeats > 0:
+            imp = _fold_importances(fitted, X, y, splits, kind, n_repeats, rng)
+            imp_rows += [{"target": target, "model": name, "feature": feature,
+                          "importance_mean": float(imp[:, j].mean()),
+                          "importance_sd": float(imp[:, j].std(ddof=1))}
+                         for j, feature in enumerate(feature_cols)]
+    return pred_rows, imp_rows

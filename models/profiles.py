@@ -30,7 +30,9 @@ Moreno-Fernández, F. (2009). La lengua española en su geografía. Madrid: Arco
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Mapping
+from importlib.resources import files
 
 import numpy as np
 import pandas as pd
@@ -44,29 +46,30 @@ __all__ = [
     "speaker_profiles",
 ]
 
-EDUCATION_ORDER: tuple[str, ...] = ("secondary", "short_higher", "bachelor", "master_phd")
+# The vocabulary's one home is the data-only package ``vocabulary`` (corpora reads the
+# same file), so models and corpora agree on it without importing each other.
+VOCABULARY: dict = tomllib.loads(files("vocabulary").joinpath("profiles.toml").read_text("utf-8"))
+
+EDUCATION_ORDER: tuple[str, ...] = tuple(VOCABULARY["education"]["levels"])
 
 DEFAULT_REGIONS: dict[str, tuple[str, ...]] = {
-    "spain": ("ES",),
-    "mexico_central_america": ("MX", "GT", "SV", "HN", "NI", "CR"),
-    "caribbean": ("VE", "DO", "PA", "CU", "PR"),
-    "southern_cone": ("AR", "UY", "CL", "PY"),
-    "andean": ("BO", "PE", "EC", "CO"),
+    region: tuple(codes) for region, codes in VOCABULARY["regions"].items()
 }
 
 #: Profile columns carried into the profiles table when the speakers table has them.
-PROFILE_COLUMNS: tuple[str, ...] = (
-    "gender", "age", "country", "education", "student", "main_income", "consent",
-    "languages", "income_band", "field", "platforms",
-)  # fmt: skip
+PROFILE_COLUMNS: tuple[str, ...] = tuple(
+    c for c in VOCABULARY["columns"]["profile"] if c != "speaker_id"
+)
 
 #: Variables :func:`profile_variables` considers, in this order.
 DEFAULT_VARIABLES: tuple[str, ...] = (
     "gender", "age", "region", "education", "student", "main_income", "income_band",
 )  # fmt: skip
 
-_TRUE = {"true", "yes", "si", "sí", "1", "y"}
-_FALSE = {"false", "no", "0", "n"}
+_YES = frozenset(VOCABULARY["yes_no"]["yes"])
+_NO = frozenset(VOCABULARY["yes_no"]["no"])
+_GENDER = {spelling: code for code, spellings in VOCABULARY["gender"].items()
+           for spelling in spellings}
 # "<250", "250-500", "1000-2000", ">2000", "2000+": income bands that order themselves.
 _BAND = re.compile(r"^\s*(?:[<>]\s*)?(\d+(?:[.,]\d+)?)\s*(?:[-–]\s*\d+(?:[.,]\d+)?|\+)?\s*$")
 
@@ -96,6 +99,16 @@ def _education(values: pd.Series) -> pd.Categorical:
                           categories=EDUCATION_ORDER, ordered=True)
 
 
+def _gender(values: pd.Series) -> pd.Series:
+    """Gender codes F / M / X from any spelling of the vocabulary (e.g. "mujer", "male")."""
+    text = values.astype("string").str.strip().str.lower()
+    bad = sorted(set(text.dropna()) - set(_GENDER))
+    if bad:
+        raise ValueError(f"unknown gender value(s) {bad}; use F, M or X "
+                         "(or leave the value missing)")
+    return text.map(_GENDER, na_action="ignore").astype("string")
+
+
 def _boolean(values: pd.Series, name: str) -> pd.Series:
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("boolean")
@@ -105,12 +118,13 @@ def _boolean(values: pd.Series, name: str) -> pd.Series:
             raise ValueError(f"column {name!r} must be yes/no; got {bad}")
         return values.astype("Float64").astype("boolean")
     text = values.astype("string").str.strip().str.lower()
-    bad = sorted(set(text.dropna()) - _TRUE - _FALSE)
+    bad = sorted(set(text.dropna()) - _YES - _NO)
     if bad:
-        raise ValueError(f"column {name!r} must be yes/no (true/false, si/no, 1/0); got {bad}")
+        raise ValueError(f"column {name!r} must be yes/no (true/false, yes/no, si/no, t/f, "
+                         f"1/0); got {bad}")
     out = pd.Series(pd.NA, index=values.index, dtype="boolean")
-    out[text.isin(_TRUE).fillna(False)] = True
-    out[text.isin(_FALSE).fillna(False)] = False
+    out[text.isin(_YES).fillna(False)] = True
+    out[text.isin(_NO).fillna(False)] = False
     return out
 
 
@@ -156,7 +170,7 @@ def speaker_profiles(
     -------
     pd.DataFrame
         Index 0..n-1, one row per speaker in input order: ``speaker_id``,
-        ``gender`` (string), ``age`` (Float64), ``country`` (upper-case
+        ``gender`` (string F / M / X), ``age`` (Float64), ``country`` (upper-case
         string), ``region`` (string), ``education`` (ordered Categorical over
         :data:`EDUCATION_ORDER`), ``education_rank`` (Int64, 0 = secondary ..
         3 = master_phd), ``student`` and ``main_income`` (nullable boolean),
@@ -166,8 +180,8 @@ def speaker_profiles(
     Raises
     ------
     ValueError
-        If ``speaker_id`` is missing or duplicated, an education level is
-        unknown (the message names it), a yes/no column holds another value,
+        If ``speaker_id`` is missing or duplicated, an education level or a
+        gender is unknown (the message names it), a yes/no column holds another value,
         or a country is mapped to two regions.
     """
     if not isinstance(speakers, pd.DataFrame):
@@ -184,7 +198,7 @@ def speaker_profiles(
 
     out = pd.DataFrame({"speaker_id": ids.to_numpy(dtype=object)})
     if "gender" in speakers:
-        out["gender"] = speakers["gender"].astype("string").str.strip().to_numpy()
+        out["gender"] = _gender(speakers["gender"]).to_numpy()
         out["gender"] = out["gender"].astype("string")
     if "age" in speakers:
         age = pd.to_numeric(speakers["age"], errors="raise").astype("Float64")

@@ -4,9 +4,9 @@ Five second-order resonators in cascade, each normalised to unit gain at 0 Hz
 (Klatt's ``A = 1 - B - C``), are multiplied into one 10th-order all-pole
 polynomial per block (5 ms by default) and run with :func:`scipy.signal.lfilter`.
 When the coefficients change between blocks the filter state is rebuilt from
-the last ``order`` *outputs* (for an all-pole filter the past outputs are the
-physical state; the transposed-direct-form state of ``lfilter`` is not
-comparable across coefficient sets), exactly as ``scipy.signal.lfiltic`` does.
+the last ``order`` *outputs* with :func:`scipy.signal.lfiltic` (for an all-pole
+filter the past outputs are the physical state; the transposed-direct-form state
+of ``lfilter`` is not comparable across coefficient sets).
 Consecutive blocks with identical coefficients (steady vowels, closures) are
 merged into one call.
 
@@ -21,8 +21,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
-from scipy.signal import butter, lfilter, sosfilt
+from scipy.signal import butter, lfilter, lfiltic, sosfilt
 
 
 def resonator_polynomials(
@@ -107,10 +106,7 @@ def cascade_filter(
     for b0, b1 in zip(starts.tolist(), ends.tolist(), strict=True):
         s, e = b0 * block, min(b1 * block, n)
         coeffs = a[b0]
-        # lfiltic for an all-pole filter: zi[k] = -sum_j a[k+1+j] y[-1-j].
-        hank = sliding_window_view(np.concatenate((coeffs[1:], np.zeros(order))), order)[:order]
-        y_past = ybuf[s : s + order][::-1]
-        zi = -hank @ y_past
+        zi = lfiltic(one, coeffs, ybuf[s : s + order][::-1])  # past outputs, latest first
         ybuf[order + s : order + e] = lfilter(one, coeffs, xg[s:e], zi=zi)[0]
     return ybuf[order:]
 

@@ -288,103 +288,126 @@ def synthesize_ipu(
     durs = np.array([max(1, round(p.duration_s * sr)) for p in phones])
     bounds = pad + np.concatenate(([0], np.cumsum(durs)))
     n = int(bounds[-1]) + pad
-    vtl = voice.vtl_scale
-    canon = voice.canonical_vowels()
-
-    # Realised vowel targets (planted effect 1).
-    vform: list[np.ndarray | None] = []
-    for p in phones:
-        if ph.is_vowel(p.phone):
-            vform.append(
-                _vowel_formants(voice.vowel_target(p.phone, stressed=p.stressed), p.phone, vtl)
-            )
-        else:
-            vform.append(None)
-
-    def neighbour_vowel(i: int, step: int) -> np.ndarray | None:
-        j = i + step
-        while 0 <= j < len(phones):
-            if vform[j] is not None:
-                return vform[j]
-            if not ph.is_vowel(phones[j].phone):
-                return None  # only the adjacent vowel counts
-            j += step
-        return None
-
-    subs: list[_Sub] = []
-    burst_n = round(ph.BURST_MS * sr / 1000)
-    vot_n = round(ph.VOT_MS * sr / 1000)
+    # Realised vowel targets (planted effect 1); None for consonants.
+    vform = [
+        _vowel_formants(voice.vowel_target(p.phone, stressed=p.stressed), p.phone,
+                        voice.vtl_scale) if ph.is_vowel(p.phone) else None
+        for p in phones
+    ]  # fmt: skip
+    subs = [_Sub(0, pad, _gains(), np.empty(0))]  # the leading pad takes the first formants
     for i, p in enumerate(phones):
-        s, e = int(bounds[i]), int(bounds[i + 1])
-        if vform[i] is not None:
-            subs.append(_Sub(s, e, _gains(av=1.0), vform[i]))
-            continue
-        locus = _consonant_formants(p.phone, vtl)
-        nxt = neighbour_vowel(i, +1)
-        prv = neighbour_vowel(i, -1)
-        if p.phone in ph.VOICELESS_STOPS:
-            burst = "burst_" + ph.PLACE[p.phone]
-            b0 = e - burst_n - vot_n
-            subs.append(_Sub(s, b0, _gains(), locus))
-            subs.append(_Sub(b0, b0 + burst_n, _gains(**{burst: BURST_GAIN}), locus, burst=True))
-            subs.append(
-                _Sub(b0 + burst_n, e, _gains(ah=AH_VOT_GAIN), nxt if nxt is not None else locus)
-            )
-        elif p.phone in ph.VOICED_STOPS:
-            burst = "burst_" + ph.PLACE[p.phone]
-            b0 = e - burst_n
-            subs.append(_Sub(s, b0, _gains(av=VOICE_BAR_GAIN), locus))
-            subs.append(
-                _Sub(
-                    b0,
-                    e,
-                    _gains(av=VOICE_BAR_GAIN, **{burst: VOICED_BURST_GAIN}),
-                    locus,
-                    burst=True,
-                )
-            )
-        elif p.surface == ph.ASPIRATED_S:
-            ctx = prv if prv is not None else nxt
-            subs.append(_Sub(s, e, _gains(ah=AH_H_GAIN), ctx if ctx is not None else locus))
-        elif p.phone in ph.FRICATIVES:
-            subs.append(_Sub(s, e, _gains(**{p.phone: FRIC_GAIN[p.phone]}), locus))
-        else:  # nasals and liquids
-            subs.append(_Sub(s, e, _gains(av=AV_GAIN[p.phone]), locus))
-    subs.insert(0, _Sub(0, pad, _gains(), subs[0].formants))
+        subs += _phone_subs(p, int(bounds[i]), int(bounds[i + 1]), vform[i],
+                            prv=_neighbour_vowel(phones, vform, i, -1),
+                            nxt=_neighbour_vowel(phones, vform, i, +1), vtl=voice.vtl_scale, sr=sr)
+    subs[0].formants = subs[1].formants
     subs.append(_Sub(int(bounds[-1]), n, _gains(), subs[-1].formants))
-
-    edges = np.array([sb.start for sb in subs] + [n], dtype=float)
-    is_burst = np.array([sb.burst for sb in subs])
-    gain_hw = np.where(is_burst[:-1] | is_burst[1:], BURST_HALF_WIDTH_S, GAIN_HALF_WIDTH_S) * sr
-    gains = np.array([sb.gains for sb in subs])
-    t_samp = np.arange(n, dtype=float)
-    used = np.flatnonzero(gains.any(axis=0))
-    env = np.zeros((n, len(CHANNELS)))
-    env[:, used] = smooth_steps(t_samp, edges, gains[:, used], gain_hw)
-
-    block = round(BLOCK_S * sr)
-    n_blocks = -(-n // block)
-    t_block = (np.arange(n_blocks) + 0.5) * block
-    tracks = smooth_steps(
-        t_block, edges, np.array([sb.formants for sb in subs]), FORMANT_HALF_WIDTH_S * sr
-    )
+    env, tracks, block = _source_envelopes(subs, n, sr=sr)
+    gains_used = np.array([sb.gains for sb in subs]).any(axis=0)
 
     # F0 contour and glottal source (continuous through unvoiced stretches).
     times = bounds / sr
-    stressed_vowels = [
-        (float(times[i]), float(times[i + 1]))
-        for i, p in enumerate(phones)
-        if p.stressed and ph.is_vowel(p.phone)
-    ]
     contour = plan_contour(
         voice.f0_median_hz,
         start_s=float(times[0]),
         end_s=float(times[-1]),
-        stressed_vowels=stressed_vowels,
+        stressed_vowels=[(float(times[i]), float(times[i + 1])) for i, p in enumerate(phones)
+                         if p.stressed and ph.is_vowel(p.phone)],
         question=question,
         rng=rng,
+    )  # fmt: skip
+    out = _render(env, tracks, contour(np.arange(n, dtype=float) / sr), voice, sr=sr,
+                  block=block, gains_used=gains_used, rng=rng)
+    tokens = _token_truths(phones, vform, times, contour, voice)
+    truth = IpuTruth(tokens, contour, float(times[0]), float(times[-1]), question)
+    return out.astype(np.float32), truth
+
+
+def _neighbour_vowel(
+    phones: Sequence[PhoneSpec], vform: list[np.ndarray | None], i: int, step: int
+) -> np.ndarray | None:
+    """Formants of the vowel adjacent to phone ``i`` on side ``step`` (-1 or +1), if any."""
+    j = i + step
+    while 0 <= j < len(phones):
+        if vform[j] is not None:
+            return vform[j]
+        if not ph.is_vowel(phones[j].phone):
+            return None  # only the adjacent vowel counts
+        j += step
+    return None
+
+
+def _phone_subs(
+    p: PhoneSpec, s: int, e: int, vowel: np.ndarray | None, *, prv: np.ndarray | None,
+    nxt: np.ndarray | None, vtl: float, sr: int,
+) -> list[_Sub]:  # fmt: skip
+    """Sub-segments of one phone spanning samples ``s:e`` (vowel targets, or consonant loci,
+    closures, bursts and VOT; aspirated /s/ takes the neighbouring vowel's formants)."""
+    if vowel is not None:
+        return [_Sub(s, e, _gains(av=1.0), vowel)]
+    locus = _consonant_formants(p.phone, vtl)
+    burst_n = round(ph.BURST_MS * sr / 1000)
+    if p.phone in ph.VOICELESS_STOPS:
+        burst = "burst_" + ph.PLACE[p.phone]
+        b0 = e - burst_n - round(ph.VOT_MS * sr / 1000)
+        return [
+            _Sub(s, b0, _gains(), locus),
+            _Sub(b0, b0 + burst_n, _gains(**{burst: BURST_GAIN}), locus, burst=True),
+            _Sub(b0 + burst_n, e, _gains(ah=AH_VOT_GAIN), nxt if nxt is not None else locus),
+        ]
+    if p.phone in ph.VOICED_STOPS:
+        burst = "burst_" + ph.PLACE[p.phone]
+        b0 = e - burst_n
+        return [
+            _Sub(s, b0, _gains(av=VOICE_BAR_GAIN), locus),
+            _Sub(b0, e, _gains(av=VOICE_BAR_GAIN, **{burst: VOICED_BURST_GAIN}), locus,
+                 burst=True),
+        ]  # fmt: skip
+    if p.surface == ph.ASPIRATED_S:
+        ctx = prv if prv is not None else nxt
+        return [_Sub(s, e, _gains(ah=AH_H_GAIN), ctx if ctx is not None else locus)]
+    if p.phone in ph.FRICATIVES:
+        return [_Sub(s, e, _gains(**{p.phone: FRIC_GAIN[p.phone]}), locus)]
+    return [_Sub(s, e, _gains(av=AV_GAIN[p.phone]), locus)]  # nasals and liquids
+
+
+def _source_envelopes(subs: list[_Sub], n: int, *, sr: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per-sample source gains and per-block formant tracks, smoothed across sub-segments.
+
+    Returns
+    -------
+    env : np.ndarray, shape (n, len(CHANNELS))
+        Gain of each source channel per sample.
+    tracks : np.ndarray, shape (n_blocks, 10)
+        F1..F5 then B1..B5 (Hz) at the centre of each filter block.
+    block : int
+        Filter block length (samples).
+    """
+    edges = np.array([sb.start for sb in subs] + [n], dtype=float)
+    is_burst = np.array([sb.burst for sb in subs])
+    gain_hw = np.where(is_burst[:-1] | is_burst[1:], BURST_HALF_WIDTH_S, GAIN_HALF_WIDTH_S) * sr
+    gains = np.array([sb.gains for sb in subs])
+    used = np.flatnonzero(gains.any(axis=0))
+    env = np.zeros((n, len(CHANNELS)))
+    env[:, used] = smooth_steps(np.arange(n, dtype=float), edges, gains[:, used], gain_hw)
+    block = round(BLOCK_S * sr)
+    t_block = (np.arange(-(-n // block)) + 0.5) * block
+    tracks = smooth_steps(
+        t_block, edges, np.array([sb.formants for sb in subs]), FORMANT_HALF_WIDTH_S * sr
     )
-    f0 = contour(t_samp / sr)
+    return env, tracks, block
+
+
+def _render(
+    env: np.ndarray, tracks: np.ndarray, f0: np.ndarray, voice: Voice, *, sr: int, block: int,
+    gains_used: np.ndarray, rng: np.random.Generator,
+) -> np.ndarray:  # fmt: skip
+    """Glottal pulses plus aspiration through the cascade, frication in parallel (float64).
+
+    ``env`` and ``tracks`` are :func:`_source_envelopes`'s, ``f0`` the contour per sample
+    (Hz), ``gains_used`` which channels any sub-segment turns on (frication noise is drawn
+    from ``rng`` only when one does).
+    """
+    n = env.shape[0]
     onsets, periods, amps = glottal_epochs(
         f0, sr=sr, jitter_local=voice.jitter_local, shimmer_local=voice.shimmer_local, rng=rng
     )
@@ -397,44 +420,33 @@ def synthesize_ipu(
     excitation = env[:, _CH["av"]] * (pulses + asp * open_phase * noise)
     excitation += env[:, _CH["ah"]] * noise * pulse_rms(voice.open_quotient)
     out = cascade_filter(excitation, tracks[:, :5], tracks[:, 5:], sr=sr, block=block)
-    fric_used = [c for c in CHANNELS[2:] if gains[:, _CH[c]].any()]
+    fric_used = [c for c in CHANNELS[2:] if gains_used[_CH[c]]]
     if fric_used:
         fnoise = rng.standard_normal(n)
         for c in fric_used:
             out += env[:, _CH[c]] * frication_noise(fnoise, c, sr=sr)
+    return out
 
+
+def _token_truths(
+    phones: Sequence[PhoneSpec], vform: list[np.ndarray | None], times: np.ndarray,
+    contour: F0Contour, voice: Voice,
+) -> tuple[TokenTruth, ...]:  # fmt: skip
+    """Ground truth of every phone: boundaries (s), realised and canonical targets, F0."""
+    canon = voice.canonical_vowels()
     tokens = []
     for i, p in enumerate(phones):
         t0, t1 = float(times[i]), float(times[i + 1])
         voiced = p.phone in ph.VOICED and p.surface != ph.ASPIRATED_S
         f0_mid = float(contour(np.array((t0 + t1) / 2.0))) if voiced else np.nan
         if vform[i] is not None:
-            f123 = vform[i][:3]
-            c123 = canon[p.phone]
+            f123, c123 = vform[i][:3], canon[p.phone]
             red = voice.token_reduction(stressed=p.stressed)
         else:
             f123 = c123 = (np.nan, np.nan, np.nan)
             red = np.nan
-        tokens.append(
-            TokenTruth(
-                p.phone,
-                p.surface,
-                p.word,
-                p.position,
-                t0,
-                t1,
-                ph.is_vowel(p.phone),
-                p.stressed,
-                voiced,
-                float(f123[0]),
-                float(f123[1]),
-                float(f123[2]),
-                float(c123[0]),
-                float(c123[1]),
-                float(c123[2]),
-                float(red),
-                f0_mid,
-            )
-        )
-    truth = IpuTruth(tuple(tokens), contour, float(times[0]), float(times[-1]), question)
-    return out.astype(np.float32), truth
+        tokens.append(TokenTruth(
+            p.phone, p.surface, p.word, p.position, t0, t1, ph.is_vowel(p.phone), p.stressed,
+            voiced, *(float(f) for f in f123), *(float(c) for c in c123), float(red), f0_mid,
+        ))  # fmt: skip
+    return tuple(tokens)

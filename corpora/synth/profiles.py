@@ -36,14 +36,19 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from corpora import profiles as vocabulary
 from corpora.synth.phones import MALE_VOWEL_FORMANTS, VOWELS
 
+#: The reference study's countries (Spain and 17 Latin American countries): synthetic
+#: speakers come from these only (Cuba and Puerto Rico are Caribbean but were not surveyed).
+SURVEY_COUNTRIES: frozenset[str] = frozenset({
+    "ES", "AR", "BO", "CL", "CO", "CR", "EC", "DO", "SV", "GT", "HN", "MX", "NI", "PA", "PY",
+    "PE", "UY", "VE",
+})  # fmt: skip
+#: The vocabulary's dialect regions (:data:`corpora.profiles.REGIONS`), surveyed countries only.
 REGIONS: dict[str, tuple[str, ...]] = {
-    "spain": ("ES",),
-    "mexico_central_america": ("MX", "GT", "SV", "HN", "NI", "CR"),
-    "caribbean": ("VE", "DO", "PA"),
-    "southern_cone": ("AR", "UY", "CL", "PY"),
-    "andean": ("BO", "PE", "EC", "CO"),
+    region: tuple(c for c in countries if c in SURVEY_COUNTRIES)
+    for region, countries in vocabulary.REGIONS.items()
 }
 COUNTRY_REGION: dict[str, str] = {c: r for r, cs in REGIONS.items() for c in cs}
 #: Region of speaker ``i`` is ``_REGION_CYCLE[i % 5]``: every region is present
@@ -78,7 +83,7 @@ S_ASPIRATION_P: dict[str, float] = {"caribbean": 0.75}
 S_ASPIRATION_P_DEFAULT = 0.08
 FEMALE_VTL = 1.165
 
-EDUCATION_LEVELS: tuple[str, ...] = ("secondary", "short_higher", "bachelor", "master_phd")
+EDUCATION_LEVELS: tuple[str, ...] = vocabulary.EDUCATION_LEVELS
 _EDUCATION_P = (0.15, 0.20, 0.40, 0.25)
 FIELDS: tuple[str, ...] = ("stem", "social_sciences", "humanities", "health", "business", "other")
 _FIELD_P = (0.30, 0.20, 0.15, 0.10, 0.15, 0.10)
@@ -95,20 +100,7 @@ _PLATFORM_P = (0.45, 0.50, 0.30, 0.35, 0.30, 0.25)
 _HIGH_INCOME_COUNTRIES = frozenset({"ES"})
 _MID_INCOME_COUNTRIES = frozenset({"CL", "UY", "CR", "PA"})
 
-PROFILE_COLUMNS: tuple[str, ...] = (
-    "speaker_id",
-    "gender",
-    "age",
-    "country",
-    "education",
-    "student",
-    "field",
-    "languages",
-    "income_band",
-    "main_income",
-    "platforms",
-    "consent",
-)
+PROFILE_COLUMNS: tuple[str, ...] = vocabulary.PROFILE_COLUMNS
 
 
 @dataclass(frozen=True)
