@@ -49,3 +49,34 @@ def test_empty_inputs():
 def test_bad_shape_is_refused():
     with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
         boundary_scores(np.zeros((2, 3)), np.zeros((2, 2)))
+
+
+def test_exact_tolerance_is_a_hit_on_both_sides():
+    # 0.07 - 0.05 is 0.020000000000000004 in binary: times on a millisecond grid at exactly
+    # the tolerance count, early or late, instead of depending on float rounding (before,
+    # 9 % of such pairs between 0 and 300 s were misses, e.g. 0.07 against 0.02).
+    assert len(match_times([0.07], [0.02], tolerance_s=0.05)) == 1
+    assert len(match_times([0.02], [0.07], tolerance_s=0.05)) == 1
+    grid = np.round(np.arange(0, 300_000, 137) / 1000, 3)  # 137 ms apart: one match each
+    for shift, hit in ((0.05, True), (-0.05, True), (0.051, False), (-0.051, False)):
+        est = np.round(grid + shift, 3)
+        pairs = match_times(grid, est, tolerance_s=0.05)
+        assert len(pairs) == (grid.size if hit else 0)
+        if hit:
+            assert np.array_equal(pairs, np.stack([np.arange(grid.size)] * 2, axis=1))
+
+
+def test_match_counts_equal_mir_eval_on_random_events():
+    import mir_eval  # a test dependency: the field's reference implementation
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        ref = rng.uniform(0.0, rng.choice([1.0, 5.0, 30.0]), rng.integers(0, 60))
+        near = ref[: rng.integers(0, ref.size + 1)]
+        est = np.concatenate([near + rng.normal(0.0, 0.04, near.size),
+                              rng.uniform(0.0, 30.0, rng.integers(0, 60))])
+        tolerance = float(rng.choice([0.01, 0.05, 0.2]))
+        ours = match_times(ref, est, tolerance_s=tolerance)
+        theirs = mir_eval.util.match_events(ref, est, tolerance)
+        assert len(ours) == len(theirs)
+        assert np.all(np.abs(ref[ours[:, 0]] - est[ours[:, 1]]) <= tolerance + 1e-9)
