@@ -39,6 +39,21 @@ DataFrame again. ``Pipeline.set_output`` forwards to it.
 NaN formants are ignored when fitting (means and SDs over the values present)
 and stay NaN in the output.
 
+scikit-learn's estimator checks
+-------------------------------
+Every normaliser passes the checks of the estimator API that
+:func:`sklearn.utils.estimator_checks.check_estimator` runs on any input
+(``__init__`` stores parameters only, ``get_params``/``set_params``/``clone``,
+``repr``, tags, unfitted estimators raise ``NotFittedError``) and refuses sparse
+input with a message that says so. The other checks feed NumPy arrays
+(``check_transformer_general``, ``check_fit_idempotent``, ``check_estimators_nan_inf``,
+``check_estimators_empty_data_messages``, ``check_positive_only_tag_during_fit``, ...:
+:data:`ARRAY_ONLY_CHECKS`) and fail with this module's ``TypeError``: the input
+contract is a DataFrame because the speaker column and the named formant columns are
+what a normaliser needs (an array has no speaker ids, and a column order would be a
+silent way to swap F1 and F2). ``tests/models/test_normalise_checks.py`` runs every
+check and holds each normaliser to exactly this split.
+
 References
 ----------
 Lobanov, B. M. (1971). Classification of Russian vowels spoken by different
@@ -65,6 +80,7 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -101,6 +117,23 @@ def bark(f_hz: np.ndarray | float) -> np.ndarray:
     z = 26.81 * f / (1960.0 + f) - 0.53
     z = np.where(z < 2.0, z + 0.15 * (2.0 - z), z)
     return np.where(z > 20.1, z + 0.22 * (z - 20.1), z)
+
+
+#: scikit-learn estimator checks that feed NumPy arrays, which the normalisers refuse by
+#: design (see "scikit-learn's estimator checks" above).
+ARRAY_ONLY_CHECKS: frozenset[str] = frozenset({
+    "check_complex_data", "check_dict_unchanged", "check_dont_overwrite_parameters",
+    "check_dtype_object", "check_estimators_dtypes", "check_estimators_empty_data_messages",
+    "check_estimators_fit_returns_self", "check_estimators_nan_inf",
+    "check_estimators_overwrite_params", "check_estimators_pickle",
+    "check_f_contiguous_array_estimator", "check_fit1d", "check_fit2d_1feature",
+    "check_fit2d_1sample", "check_fit2d_predict1d", "check_fit_check_is_fitted",
+    "check_fit_idempotent", "check_fit_score_takes_y", "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance", "check_n_features_in", "check_n_features_in_after_fitting",
+    "check_pipeline_consistency", "check_positive_only_tag_during_fit",
+    "check_readonly_memmap_input", "check_transformer_data_not_an_array",
+    "check_transformer_general", "check_transformer_preserve_dtypes",
+})  # fmt: skip
 
 
 def _base_name(column: str) -> str:
@@ -151,6 +184,9 @@ class _FrameTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
 
     def _validate(self, X: pd.DataFrame) -> np.ndarray:
         """Check the table and return the formant matrix, shape (n_tokens, n_formants), float64."""
+        if sparse.issparse(X):
+            raise TypeError(f"{type(self).__name__} does not take sparse input: give a pandas "
+                            "DataFrame of formants (Hz)")
         if not isinstance(X, pd.DataFrame):
             raise TypeError(
                 f"{type(self).__name__} takes a pandas DataFrame, got {type(X).__name__}"
