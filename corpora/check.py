@@ -90,7 +90,7 @@ def check_corpus(
     Parameters
     ----------
     root : str or Path
-        The corpus directory (DESIGN.md layout).
+        The corpus directory (layout: docs/architecture.md).
     decode : bool
         Decode every audio file to its end (default). ``False`` reads headers only.
     progress : callable, optional

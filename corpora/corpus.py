@@ -1,6 +1,6 @@
 """The corpus on disk -> a small data model (lhotse-style, linked by ids).
 
-Layout (DESIGN.md, the input contract)::
+Layout (the input contract, docs/architecture.md)::
 
     CORPUS/
       corpus.toml        optional: name, language, vowels, income_bands, defaults

@@ -1,10 +1,12 @@
 """Speaker profiles: read and validate ``speakers.csv``.
 
 One row per speaker: a pseudonymous ``speaker_id`` plus survey answers. The
-schema is the one of DESIGN.md; every column but ``speaker_id`` is optional and
-unknown columns are kept as extra covariates (numeric when every value parses as
-a number). Every problem in the file is reported at once, with its line and
-value, so a corpus maintainer can fix the whole file in one go.
+schema is the one of docs/architecture.md, the vocabulary (education scale, yes/no
+and gender spellings) that of ``vocabulary/profiles.toml``; every column but
+``speaker_id`` is optional and unknown columns are kept as extra covariates
+(numeric when every value parses as a number). Every problem in the file is
+reported at once, with its line and value, so a corpus maintainer can fix the
+whole file in one go.
 
 Privacy is enforced here, at the edge: the speakers' voices and survey answers
 are personal data, so a column whose name or values look like real names,

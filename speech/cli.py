@@ -11,14 +11,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from speech import __version__
-
-EXIT_BAD_INPUT = 2
-EXIT_INTERNAL = 1
+from speech.cli_output import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERNAL,
+    ExtractionBar,
+    bad_input,
+    console,
+    errors,
+    print_check,
+    print_eval,
+    print_extracted,
+    print_speakers,
+    print_synth,
+)
 
 app = typer.Typer(
     name="speech-profile",
@@ -29,8 +38,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals may hold survey answers
 )
-console = Console()
-errors = Console(stderr=True)
 
 
 def _version(value: bool) -> None:
@@ -46,15 +53,6 @@ def _main(
     ] = False,
 ) -> None:
     """Speech-corpus sociolinguistic analysis pipeline."""
-
-
-def _bad_input(lines: list[str] | str, title: str) -> typer.Exit:
-    lines = [lines] if isinstance(lines, str) else lines
-    errors.print(f"[bold red]{title}[/]")
-    for line in lines:
-        # One problem per line, never wrapped: users grep and copy these.
-        errors.print(f"  x {line}", highlight=False, markup=False, soft_wrap=True)
-    return typer.Exit(code=EXIT_BAD_INPUT)
 
 
 @app.command(
@@ -114,7 +112,7 @@ def _synth(
     from corpora.synth.noise import NOISE_KINDS, add_noise, gate_pauses
 
     if noise is not None and noise not in NOISE_KINDS:
-        raise _bad_input(f"unknown noise {noise!r}; use one of {', '.join(NOISE_KINDS)}",
+        raise bad_input(f"unknown noise {noise!r}; use one of {', '.join(NOISE_KINDS)}",
                          "Cannot synthesise:")
     try:
         conditions = parse_conditions(condition) if condition is not None else None
@@ -138,12 +136,8 @@ def _synth(
             with console.status(f"Applying {named} ..."):
                 degrade_corpus(out, conditions, seed=seed, codec_sr=codec_rate)
     except ValueError as e:
-        raise _bad_input(str(e), "Cannot synthesise:") from e
-    console.print(
-        f"[green]Wrote[/] {summary.n_speakers} speakers, {summary.n_recordings} recordings, "
-        f"{summary.audio_s / 60:.1f} min of audio to {summary.out_dir} "
-        f"in {summary.elapsed_s:.1f} s ({summary.audio_s / summary.elapsed_s:.0f}x real time)"
-    )
+        raise bad_input(str(e), "Cannot synthesise:") from e
+    print_synth(summary)
 
 
 @app.command(
@@ -152,7 +146,7 @@ def _synth(
     "    speech-profile check my-corpus/ --no-decode   # headers only, faster"
 )
 def check(
-    corpus: Annotated[Path, typer.Argument(help="Corpus directory (see DESIGN.md layout).")],
+    corpus: Annotated[Path, typer.Argument(help="Corpus directory (docs/architecture.md).")],
     decode: Annotated[
         bool, typer.Option(help="Decode every audio file to its end (catches truncation).")
     ] = True,
@@ -177,44 +171,7 @@ def _check(corpus: Path, *, decode: bool = True) -> None:
     ) as bar:
         task = bar.add_task("check", total=None)
         report = check_corpus(corpus, decode=decode, progress=lambda _: bar.advance(task))
-    if report.corpus is not None:
-        _print_summary(report)
-    if not report.ok:
-        raise _bad_input(
-            [str(p) for p in report.problems],
-            f"{len(report.problems)} problem(s) in {corpus}:",
-        )
-    console.print(f"[green]OK[/]: {corpus} passed every check.")
-
-
-def _print_summary(report) -> None:
-    corpus = report.corpus
-    speakers = report.speaker_hours()
-    hours = sum(report.durations_s.values()) / 3600
-    kinds = corpus.recordings_table()["kind"].value_counts().to_dict()
-    consented = int(speakers["consent"].sum()) if len(speakers) else 0
-    who = (
-        f"{len(speakers)} speakers ({consented} consented)"
-        if len(speakers)
-        else "speakers unreadable (see problems)"
-    )
-    console.print(
-        f"[bold]{corpus.config.name}[/]: {who}, {len(corpus)} recordings ("
-        + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-        + f"), {hours:.2f} h of audio",
-        soft_wrap=True,
-    )
-    for column in ("country", "education"):
-        table_data = report.breakdown(column)
-        if table_data.empty:
-            continue
-        table = Table(title=f"by {column}", title_justify="left")
-        for name in table_data.columns:
-            table.add_column(name, justify="left" if name == column else "right")
-        for row in table_data.itertuples(index=False):
-            *label, n, n_consent, h = row
-            table.add_row(str(label[0]), str(n), str(int(n_consent)), f"{h:.2f}")
-        console.print(table)
+    print_check(report, corpus)
 
 
 @app.command(
@@ -238,63 +195,62 @@ def demo(
     hides any group under 5) has something to show.
     """
     import json
-    import os
-    import shutil
 
-    from speech.demo import BUILT_BY, mark_built
-    from speech.fit import fit_store
-    from speech.report import build_report
+    from corpora.problems import CorpusError
+    from speech.demo import DEMO_STEPS, build_demo
 
-    corpus, store, report = out / "corpus", out / "store", out / "report"
-    (out / BUILT_BY).unlink(missing_ok=True)  # re-marked only once the demo is complete
-    for path in (corpus, store, report):
-        if path.exists():
-            shutil.rmtree(path)
-    console.rule("[bold]1. synth")
-    _synth(corpus, speakers=speakers, seed=seed, minutes=minutes, jobs=None)
-    console.rule("[bold]2. check")
-    _check(corpus)
-    console.rule("[bold]3. extract")
-    extract(corpus, store=store, jobs=os.cpu_count() or 1)
-    console.rule("[bold]4. eval")
-    evaluate(store, reference=corpus)
-    console.rule("[bold]5. speakers")
-    _print_speakers(store)
-    console.rule("[bold]6. fit")
-    with console.status("PCA, clustering, associations, regressions, prediction"):
-        fit_store(store, random_state=seed)
-    console.rule("[bold]7. report")
-    path = build_report(store, report)
-    mark_built(out)
-    findings = json.loads((report / "findings.json").read_text(encoding="utf-8"))
-    console.print("[bold]Main findings[/]")
-    for sentence in findings.get("main", []):
-        console.print(f"  - {sentence}", soft_wrap=True)
-    console.print(f"\nDemo corpus in [bold]{corpus}[/] (truth in {corpus / 'truth'}), "
-                  f"store in [bold]{store}[/].")
-    console.print(f"Report: [bold]{path}[/]", soft_wrap=True)
+    corpus, store = out / "corpus", out / "store"
+    titles = {"synth": "1. synth", "check": "2. check", "extract": "3. extract",
+              "eval": "4. eval", "fit": "6. fit", "report": "7. report"}
+    bar = ExtractionBar()
+    fitting = console.status("PCA, clustering, associations, regressions, prediction")
 
+    steps: list[str] = []
 
-def _print_speakers(store: Path) -> None:
-    """A per-speaker summary of the store's speakers table."""
-    from speech.store import Store
+    def starting(step: str) -> None:
+        steps.append(step)
+        console.rule(f"[bold]{titles[step]}")
+        if step == "extract":
+            bar.__enter__()
+        elif step == "fit":
+            fitting.start()
 
-    table = Store(store).read_table("speakers")
-    shown = {
-        "speaker_id": "speaker", "country": "country", "education": "education",
-        "gender": "gender", "speech_s": "speech s", "f0_median_st": "F0 st",
-        "articulation_rate_syll_s": "artic. syll/s", "jitter_local_pct": "jitter %",
-        "hnr_db": "HNR dB", "cpps_mean_db": "CPPS dB",
-    }  # fmt: skip
-    out = Table(title="speakers (duration-weighted means of their own segments)",
-                title_justify="left")
-    columns = [c for c in shown if c in table]
-    for c in columns:
-        out.add_column(shown[c], justify="left" if table[c].dtype == object or c in (
-            "speaker_id", "country", "education", "gender") else "right")
-    for row in table[columns].itertuples(index=False):
-        out.add_row(*(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row))
-    console.print(out)
+    def finished(step: str, result) -> None:
+        if step == "synth" and result is not None:  # None: an existing corpus reused
+            print_synth(result)
+        elif step == "check":
+            bar.bar.update(bar.task, total=len(result.corpus) if result.corpus else None)
+            print_check(result, corpus)
+        elif step == "extract":
+            bar.__exit__()
+            print_extracted(result, store)
+        elif step == "eval":
+            print_eval(result, f"{store} against {corpus}", 0.05)
+            console.rule("[bold]5. speakers")
+            print_speakers(store)
+        elif step == "fit":
+            fitting.stop()
+        else:
+            findings = json.loads((out / "report" / "findings.json").read_text(encoding="utf-8"))
+            console.print("[bold]Main findings[/]")
+            for sentence in findings.get("main", []):
+                console.print(f"  - {sentence}", soft_wrap=True)
+            console.print(f"\nDemo corpus in [bold]{corpus}[/] (truth in {corpus / 'truth'}), "
+                          f"store in [bold]{store}[/].")
+            console.print(f"Report: [bold]{result}[/]", soft_wrap=True)
+
+    try:
+        build_demo(out, speakers=speakers, minutes=minutes, seed=seed, steps=DEMO_STEPS,
+                   fresh=True, progress=starting, on_step=finished, on_recording=bar.advance)
+    except CorpusError as e:  # the check step has listed the problems
+        raise typer.Exit(code=EXIT_BAD_INPUT) from e
+    except ValueError as e:
+        if steps[-1:] != ["synth"]:
+            raise  # an internal failure, not a bad option
+        raise bad_input(str(e), "Cannot synthesise:") from e
+    finally:
+        bar.bar.stop()
+        fitting.stop()
 
 
 @app.command(
@@ -356,52 +312,19 @@ def extract(
         errors.print(f"x {e}", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INTERNAL) from e
     except CorpusError as e:
-        raise _bad_input([str(p) for p in e.problems], f"{corpus} has problems:") from e
+        raise bad_input([str(p) for p in e.problems], f"{corpus} has problems:") from e
     except ValueError as e:
-        raise _bad_input(str(e), "Bad setting:") from e
-    total_s = 0.0
-    with Progress(
-        TextColumn("Extracting"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[speed]}"), TimeRemainingColumn(), console=errors,
-    ) as bar:
-        task = bar.add_task("extract", total=len(loaded), speed="")
-        started = time.perf_counter()
-
-        def advance(recording, result) -> None:
-            nonlocal total_s
-            if result is not None:
-                duration = float(result.recording["duration_s"].iloc[0])
-                total_s += duration if duration == duration else 0.0
-            elapsed = time.perf_counter() - started
-            speed = f"{total_s / 3600:.2f} h audio, {total_s / elapsed:.0f}x real time"
-            bar.update(task, advance=1, speed=speed)
-
+        raise bad_input(str(e), "Bad setting:") from e
+    with ExtractionBar(len(loaded)) as bar:
         try:
             summary = batch.extract(loaded, Store(store), config=config, jobs=jobs,
-                                    progress=advance, scheduler=scheduler)
+                                    progress=bar.advance, scheduler=scheduler)
         except ConnectionError as e:
-            raise _bad_input(str(e), "Cannot reach the cluster:") from e
+            raise bad_input(str(e), "Cannot reach the cluster:") from e
         except StoreError as e:
             errors.print(f"x {e}", markup=False, soft_wrap=True)
             raise typer.Exit(EXIT_INTERNAL) from e
-    console.print(
-        f"[green]Extracted[/] {len(summary.computed)} recordings "
-        f"({summary.audio_s / 60:.1f} min of audio, "
-        f"{summary.audio_s / max(summary.elapsed_s, 1e-9):.0f}x real time), "
-        f"{len(summary.unchanged)} unchanged, {len(summary.failed)} failed, "
-        f"{len(summary.removed)} removed, {summary.skipped_no_consent} skipped without consent"
-        + (f", {summary.skipped_erased} erased speakers skipped" if summary.skipped_erased
-           else "") + " "
-        f"-> {store}",
-        soft_wrap=True,
-    )
-    if summary.failed:
-        from speech.store import Store as _Store
-
-        failures = _Store(store).read_table("errors", recording_ids=summary.failed)
-        for row in failures.itertuples(index=False):
-            errors.print(f"  x {row.recording_id} [{row.stage}] {row.error}: {row.message}",
-                         markup=False, soft_wrap=True)
+    print_extracted(summary, store)
 
 
 @app.command(
@@ -428,23 +351,11 @@ def evaluate(
     try:
         _, _, summary = score(Store(store), reference, tolerance_s=tolerance)
     except (FileNotFoundError, ValueError) as e:
-        raise _bad_input(str(e), "Cannot evaluate:") from e
+        raise bad_input(str(e), "Cannot evaluate:") from e
     if as_json:
         console.print_json(json.dumps(summary))
         return
-    table = Table(title=f"{store} against {reference}", title_justify="left")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    table.add_row("recordings", str(summary["recordings"]))
-    for name in ("precision", "recall", "f1"):
-        table.add_row(f"boundary {name} (±{tolerance * 1000:.0f} ms)",
-                      f"{summary['boundary_' + name]:.3f}")
-    table.add_row("speaker attribution accuracy", f"{summary['attribution_accuracy']:.3f}")
-    for method, accuracy in summary["attribution_by_method"].items():
-        table.add_row(f"  by {method}", f"{accuracy:.3f}")
-    table.add_row("interviewee identified", f"{summary['profiled_identified']:.3f}")
-    table.add_row("nucleus count error (median |rel|)", f"{summary['nucleus_error_median']:.3f}")
-    console.print(table)
+    print_eval(summary, f"{store} against {reference}", tolerance)
 
 
 @app.command(
@@ -467,7 +378,7 @@ def query(
     try:
         result = run_sql(store, sql)
     except (FileNotFoundError, ValueError) as e:
-        raise _bad_input(str(e), "Query failed:") from e
+        raise bad_input(str(e), "Query failed:") from e
     if csv:
         result.to_csv(sys.stdout, index=False)
         return
@@ -495,36 +406,21 @@ def profile(
     duration-weighted means of every feature (voice 1 = the one with most speech)."""
     import json
 
-    from corpora.corpus import Recording
-    from speech.extract import aggregate_segments
-    from speech.segmentation import SegmentationConfig, segment_recording
+    from speech.profile import ProfileError, profile_recording
 
-    if not audio.is_file():
-        raise _bad_input(f"{audio}: file not found", "Cannot profile:")
-    kind = "interview" if speakers > 1 else "utterance"
-    result = segment_recording(Recording(audio.stem, audio, kind, "V1", speakers),
-                               SegmentationConfig())
-    if not result.errors.empty:
-        row = result.errors.iloc[0]
-        raise _bad_input(f"[{row['stage']}] {row['message']}", f"Cannot profile {audio}:")
-    segments = result.segments
-    if segments.empty:
-        raise _bad_input(f"{audio}: no speech found ({result.recording['warnings'].item()})",
-                         "Cannot profile:")
-    segments = segments.assign(speaker_id=segments["speaker_id"].replace(
-        {f"INT{k}": f"V{k + 1}" for k in range(1, speakers)}))
-    table = aggregate_segments(segments)
+    try:
+        result = profile_recording(audio, speakers=speakers)
+    except ProfileError as e:
+        raise bad_input(str(e), e.title) from e
     if as_json:
-        records = json.loads(table.to_json(orient="records"))
-        console.print_json(json.dumps({"file": audio.name, "voices": records,
-                                       "warnings": result.recording["warnings"].item()}))
+        console.print_json(json.dumps(result.as_dict()))
         return
+    table = result.voices
     shown = ["speech_s", "n_segments", "f0_median_st", "f0_sd_st", "intensity_mean_db",
              "speech_rate_syll_s", "articulation_rate_syll_s", "pause_duration_mean_s",
              "jitter_local_pct", "shimmer_local_pct", "hnr_db", "hnr_report_db", "cpps_mean_db",
              "h1h2_mean_db", "alpha_ratio_mean_db", "hammarberg_mean_db", "vocalic_pct"]
-    out = Table(title=f"{audio.name} ({result.recording['duration_s'].item():.1f} s)",
-                title_justify="left")
+    out = Table(title=f"{result.file} ({result.duration_s:.1f} s)", title_justify="left")
     out.add_column("feature")
     for voice in table["speaker_id"]:
         out.add_column(str(voice), justify="right")
@@ -532,8 +428,8 @@ def profile(
         if name in table:
             out.add_row(name, *(f"{v:.2f}" if v == v else "-" for v in table[name]))
     console.print(out)
-    if result.recording["warnings"].item():
-        console.print(f"[yellow]note[/]: {result.recording['warnings'].item()}")
+    if result.warnings:
+        console.print(f"[yellow]note[/]: {result.warnings}")
     console.print("All features: --json; definitions: docs/FEATURES.md")
 
 
@@ -565,7 +461,7 @@ def bench(
             with console.status(f"Synthesising {seconds:.0f} s of speech ..."):
                 audio = synthetic_speech(Path(tmp) / "bench.wav", seconds)
         elif not audio.is_file():
-            raise _bad_input(f"{audio}: file not found", "Cannot bench:")
+            raise bad_input(f"{audio}: file not found", "Cannot bench:")
         with console.status(f"Timing {repeats} runs of each ..."):
             result = run_bench(audio, repeats=repeats, formant_ceilings=formant_ceilings)
     where = ("one CPU each (process pinned)" if result.pinned else
@@ -603,14 +499,14 @@ def report(
     from speech.report import build_report
 
     if k < 1:
-        raise _bad_input(f"--k must be at least 1, got {k}", "Cannot build the report:")
+        raise bad_input(f"--k must be at least 1, got {k}", "Cannot build the report:")
     if not (store / "models").is_dir():
-        raise _bad_input(f"{store / 'models'} does not exist: run `speech-profile fit {store}` "
+        raise bad_input(f"{store / 'models'} does not exist: run `speech-profile fit {store}` "
                          "first", "Cannot build the report:")
     try:
         path = build_report(store, out, k_anonymity=k)
     except FileNotFoundError as e:
-        raise _bad_input(str(e), "Cannot build the report:") from e
+        raise bad_input(str(e), "Cannot build the report:") from e
     console.print(f"[bold]Report:[/] {path}", highlight=False, soft_wrap=True)
     findings = json.loads((path.parent / "findings.json").read_text(encoding="utf-8"))
     console.print(f"Main findings ({len(findings['main'])}; all in findings.json):")
@@ -642,7 +538,7 @@ def fit(
     from speech.fit import FitInputError, fit_store
 
     if permutations < 1:
-        raise _bad_input(f"--permutations must be at least 1, got {permutations}", "Bad setting:")
+        raise bad_input(f"--permutations must be at least 1, got {permutations}", "Bad setting:")
     started = time.perf_counter()
     steps: list[str] = []
     with console.status("Fitting ...") as status:
@@ -655,7 +551,7 @@ def fit(
             out = fit_store(store, random_state=seed, n_permutations=permutations,
                             progress=progress)
         except FitInputError as e:
-            raise _bad_input(str(e), f"Cannot fit {store}:") from e
+            raise bad_input(str(e), f"Cannot fit {store}:") from e
     table = pd.read_parquet(out / "associations.parquet")
     structure = pd.read_parquet(out / "pca_variance.parquet")
     clusters = pd.read_parquet(out / "speaker_structure.parquet")
@@ -708,14 +604,14 @@ def forget(
     from speech.store import Store
 
     if not (store / "manifest.json").is_file():
-        raise _bad_input(f"{store}: not a store (no manifest.json)", "forget")
+        raise bad_input(f"{store}: not a store (no manifest.json)", "forget")
 
     try:
         with console.status(f"erasing {speaker_id} and recomputing what used them"):
             summary = forget_speaker(Store(store), speaker_id, refit=refit_store,
                                      rebuild=rebuild_report)
     except KeyError as e:
-        raise _bad_input(str(e.args[0]), "forget") from e
+        raise bad_input(str(e.args[0]), "forget") from e
     rows = ", ".join(f"{n} {t}" for t, n in sorted(summary.rows_removed.items())) or "none"
     console.print(f"Erased: {summary.recordings_removed} recordings, other rows removed: {rows}; "
                   f"models {summary.models}; reports rebuilt: {len(summary.reports)}. "

@@ -19,7 +19,7 @@ speakers, and runs
 
 Every output is a Parquet file (or ``fit.json``) written under a temporary name
 and renamed into place; the file list and columns are the contract read by the
-report (DESIGN.md, issue 6).
+report (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class ReferenceAnalysis:
 def _consented(speakers: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     if "consent" not in speakers.columns:
         return speakers, 0
-    # Missing consent is no consent (DESIGN.md): such a speaker is never analysed.
+    # Missing consent is no consent (docs/architecture.md): such a speaker is never analysed.
     ok = speakers["consent"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     return speakers[ok].reset_index(drop=True), int((~ok).sum())
 

@@ -1,4 +1,4 @@
-"""The store: a directory of Parquet datasets plus ``manifest.json`` (DESIGN.md).
+"""The store: Parquet datasets plus ``manifest.json`` (docs/architecture.md).
 
 ::
 

@@ -1,4 +1,4 @@
-"""Corpus discovery: the DESIGN.md layout into Recording / Corpus, ids cross-checked."""
+"""Corpus discovery: the layout (docs/architecture.md) into Recording / Corpus, ids checked."""
 
 import shutil
 

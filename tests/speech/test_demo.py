@@ -85,3 +85,64 @@ def test_the_environment_variable_wins(fake_repo, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv(demo.STORE_VARIABLE, str(tmp_path / "mine"))
     assert demo.notebook_store() == tmp_path / "mine"
     assert builds == []
+
+
+def test_build_demo_runs_the_steps_in_order_and_reports_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    class Report:
+        ok, problems = True, []
+
+    def fake(name: str, result: object):
+        def step(*_: object, **__: object) -> object:
+            calls.append(name)
+            if name == "synth":
+                (tmp_path / "corpus").mkdir(exist_ok=True)
+                (tmp_path / "corpus" / "speakers.csv").write_text("speaker_id\n")
+            if name == "fit":
+                (tmp_path / "store" / "models").mkdir(parents=True, exist_ok=True)
+                (tmp_path / "store" / "models" / "fit.json").write_text("{}")
+            return result
+        return step
+
+    for name, attr, result in (("synth", "write_corpus", "summary"), ("check", "check_corpus",
+                               Report()), ("extract", "extract", "extracted"),
+                               ("eval", "evaluate", (None, None, {"f1": 1.0})),
+                               ("fit", "fit_store", "models"), ("report", "build_report", "html")):
+        monkeypatch.setattr(demo, attr, fake(name, result))
+    monkeypatch.setattr(demo, "read_corpus", lambda path: path)
+    stale = tmp_path / "report" / "old.html"
+    stale.parent.mkdir()
+    stale.write_text("old")
+    seen: list[tuple[str, object]] = []
+    started: list[str] = []
+    store = demo.build_demo(tmp_path, steps=demo.DEMO_STEPS, fresh=True, progress=started.append,
+                            on_step=lambda step, result: seen.append((step, result)))
+    assert store == tmp_path / "store"
+    assert calls == started == list(demo.DEMO_STEPS)
+    assert [s for s, _ in seen] == list(demo.DEMO_STEPS)
+    assert dict(seen)["eval"] == {"f1": 1.0} and dict(seen)["synth"] == "summary"
+    assert not stale.exists()  # fresh: the old report went first
+    calls.clear()
+    demo.build_demo(tmp_path)  # the notebooks' steps reuse the corpus
+    assert calls == ["extract", "fit"]
+    with pytest.raises(ValueError, match="'plot'"):
+        demo.build_demo(tmp_path, steps=("synth", "plot"))
+
+
+def test_build_demo_stops_on_a_failed_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from corpora.problems import CorpusError, Problem
+
+    class Report:
+        ok, problems = False, [Problem("speakers.csv", "bad")]
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "speakers.csv").write_text("speaker_id\n")
+    monkeypatch.setattr(demo, "check_corpus", lambda *_: Report())
+    monkeypatch.setattr(demo, "extract",
+                        lambda *_, **__: pytest.fail("extracted after a failed check"))
+    with pytest.raises(CorpusError, match="bad"):
+        demo.build_demo(tmp_path, steps=("synth", "check", "extract"))
+    assert not (tmp_path / demo.BUILT_BY).exists()
