@@ -119,7 +119,7 @@ def _synth(
         if codec_rate not in (16000, 48000):
             raise ValueError(f"--codec-rate must be 16000 or 48000, got {codec_rate}")
     except ValueError as e:
-        raise _bad_input(str(e), "Cannot synthesise:") from e
+        raise bad_input(str(e), "Cannot synthesise:") from e
     try:
         with console.status(f"Synthesising {speakers} speakers into {out} ..."):
             summary = write_corpus(

@@ -2,7 +2,7 @@
 
 :func:`build_report` reads the store's tables (``speakers``, ``vowels``,
 ``recordings``, ``errors``) and what ``speech-profile fit`` wrote under
-``STORE/models/`` (see the contract in DESIGN.md), draws the figures with
+``STORE/models/`` (see docs/architecture.md), draws the figures with
 :mod:`models.plots`, and writes ``OUT/report.html`` (figures embedded as base64
 PNG, inline CSS, no script, no external URL) and ``OUT/findings.json`` (the main
 findings as sentences with their numbers).
