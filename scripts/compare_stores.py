@@ -9,7 +9,9 @@ Every Parquet table under each store (the partitioned tables and the files under
 (``pandas.testing.assert_frame_equal``; exact unless ``--rtol`` is given). Prints one
 line per table and exits 1 when any differs, naming the table and the first
 difference. The manifests are compared on their configuration only (times and
-tool versions differ between runs by design).
+tool versions differ between runs by design). Values keyed with the store's own
+random key (``word_id``, the configuration's ``text_key``) differ between any two
+stores by design and are left out.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.dataset as ds
 
+#: Keyed with each store's own random key: equal inputs give different values.
+KEYED = ("word_id", "text_key")
 #: Columns that order rows in each table (whichever of them the table has).
 SORT_KEYS = ("recording_id", "segment_id", "speaker_id", "start_s", "token_id", "feature",
              "variable", "level", "term", "contrast", "model", "target", "fold", "vowel")
@@ -41,7 +45,7 @@ def tables(root: Path) -> dict[str, pd.DataFrame]:
 
 def normalised(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows in a canonical order, columns sorted, categoricals as plain values."""
-    frame = frame.copy()
+    frame = frame.drop(columns=[c for c in KEYED if c in frame.columns])
     for column in frame.columns:
         if isinstance(frame[column].dtype, pd.CategoricalDtype):
             frame[column] = frame[column].astype(object)
@@ -68,7 +72,8 @@ def compare(a: Path, b: Path, *, rtol: float = 0.0) -> list[str]:
             lines.append(f"DIFF {name}: {first}")
         else:
             lines.append(f"same {name}: {len(left[name])} rows x {left[name].shape[1]} columns")
-    config = [json.loads((s / "manifest.json").read_text())["config"] for s in (a, b)]
+    config = [{k: v for k, v in json.loads((s / "manifest.json").read_text())["config"].items()
+               if k not in KEYED} for s in (a, b)]
     lines.append("same configuration" if config[0] == config[1] else
                  f"DIFF configuration: {sorted(set(config[0]) ^ set(config[1]))} or values differ")
     return lines
