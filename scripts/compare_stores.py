@@ -55,6 +55,13 @@ def normalised(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)[sorted(frame.columns)]
 
 
+def _unkeyed(value):
+    """A configuration without its keyed entries, at any depth."""
+    if isinstance(value, dict):
+        return {k: _unkeyed(v) for k, v in value.items() if k not in KEYED}
+    return value
+
+
 def compare(a: Path, b: Path, *, rtol: float = 0.0) -> list[str]:
     """One line per table; lines starting with 'DIFF' or 'MISSING' are failures."""
     left, right = tables(a), tables(b)
@@ -72,8 +79,7 @@ def compare(a: Path, b: Path, *, rtol: float = 0.0) -> list[str]:
             lines.append(f"DIFF {name}: {first}")
         else:
             lines.append(f"same {name}: {len(left[name])} rows x {left[name].shape[1]} columns")
-    config = [{k: v for k, v in json.loads((s / "manifest.json").read_text())["config"].items()
-               if k not in KEYED} for s in (a, b)]
+    config = [_unkeyed(json.loads((s / "manifest.json").read_text())["config"]) for s in (a, b)]
     lines.append("same configuration" if config[0] == config[1] else
                  f"DIFF configuration: {sorted(set(config[0]) ^ set(config[1]))} or values differ")
     return lines
