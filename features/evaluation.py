@@ -9,23 +9,15 @@ import numpy as np
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
+from features.frames import expand_ranges
+from features.validation import check_spans
+
 __all__ = ["boundary_scores", "match_times"]
 
 #: Slack (s) added to the tolerance: a distance of exactly the tolerance between times
 #: written in decimal (1.99 - 1.94 is 0.050000000000000044 in binary) is a hit, on either
 #: side, instead of depending on the rounding of ``t - tolerance`` or ``t + tolerance``.
 TOLERANCE_SLACK_S = 1e-9
-
-
-def _as_segments(a: np.ndarray, name: str) -> np.ndarray:
-    arr = np.asarray(a, dtype=np.float64)
-    if arr.size == 0:
-        return np.empty((0, 2))
-    if arr.ndim != 2 or arr.shape[1] != 2:
-        raise ValueError(f"{name} must have shape (n, 2) of start/end seconds, got {arr.shape!r}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {arr[~np.isfinite(arr)][0]!r}")
-    return arr
 
 
 def match_times(reference: np.ndarray, estimate: np.ndarray, *, tolerance_s: float = 0.05):
@@ -66,11 +58,9 @@ def match_times(reference: np.ndarray, estimate: np.ndarray, *, tolerance_s: flo
     window = tolerance_s + TOLERANCE_SLACK_S
     lo = np.searchsorted(sorted_est, ref - window, side="left")
     hi = np.searchsorted(sorted_est, ref + window, side="right")
-    counts = np.maximum(hi - lo, 0)
-    rows = np.repeat(np.arange(ref.size), counts)
     # Column positions lo[i] .. hi[i]-1 for each row, without a Python loop.
-    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-    cols = order[starts + np.arange(rows.size)]
+    positions, rows = expand_ranges(lo, hi)
+    cols = order[positions]
     graph = csr_array((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(ref.size, est.size))
     match = maximum_bipartite_matching(graph, perm_type="column")  # est index per ref
     hit = np.flatnonzero(match >= 0)
@@ -106,8 +96,8 @@ def boundary_scores(
     Raffel, C. et al. (2014). mir_eval: a transparent implementation of common
     MIR metrics. ISMIR (boundary detection hit rate with one-to-one matching).
     """
-    ref = _as_segments(reference, "reference")
-    est = _as_segments(estimate, "estimate")
+    ref = check_spans(reference, name="reference")
+    est = check_spans(estimate, name="estimate")
     n_hit = sum(len(match_times(ref[:, k], est[:, k], tolerance_s=tolerance_s)) for k in (0, 1))
     n_ref, n_est = 2 * len(ref), 2 * len(est)
     if n_ref == 0 and n_est == 0:

@@ -38,6 +38,7 @@ from parselmouth.praat import call
 
 from features.burg import formants_burg
 from features.tracks import as_mono
+from features.validation import check_spans
 
 __all__ = [
     "DEFAULT_POINTS",
@@ -170,21 +171,6 @@ class FormantTracks:
     frame_offset_s: np.ndarray
 
 
-def _check_tokens(tokens: np.ndarray) -> np.ndarray:
-    tok = np.asarray(tokens, dtype=np.float64)
-    if tok.size == 0:
-        return tok.reshape(0, 2)
-    if tok.ndim != 2 or tok.shape[1] != 2:
-        raise ValueError(f"tokens must have shape (n, 2) (start_s, end_s), got {tok.shape!r}")
-    if not np.all(np.isfinite(tok)):
-        bad = int(np.flatnonzero(~np.all(np.isfinite(tok), axis=1))[0])
-        raise ValueError(f"tokens must be finite, got {tok[bad].tolist()!r} at row {bad}")
-    if np.any(tok[:, 1] < tok[:, 0]):
-        bad = int(np.flatnonzero(tok[:, 1] < tok[:, 0])[0])
-        raise ValueError(f"token end_s must be >= start_s, got {tok[bad].tolist()!r} at row {bad}")
-    return tok
-
-
 def _stretches(tok: np.ndarray, dur_s: float, pad_s: float) -> np.ndarray:
     """Merged (start, end) stretches (s) covering every token plus ``pad_s``."""
     lo = np.clip(tok[:, 0] - pad_s, 0.0, dur_s)
@@ -266,7 +252,7 @@ def formant_tracks(
     dur = x.size / float(sr)
     offsets_samples = None
     if spans is not None and len(spans):
-        st = _stretches(_check_tokens(spans), dur, float(margin_s))
+        st = _stretches(check_spans(spans, name="spans"), dur, float(margin_s))
         i0 = np.rint(st[:, 0] * sr).astype(np.int64)
         i1 = np.rint(st[:, 1] * sr).astype(np.int64)
         if (i1 - i0).sum() < 0.9 * x.size:
@@ -276,7 +262,7 @@ def formant_tracks(
     times = np.zeros(0)
     analyses = []
     if x.size >= 2 * window_s * sr + 1:
-        local = None if spans is None or not len(spans) else _check_tokens(spans)
+        local = None if spans is None or not len(spans) else check_spans(spans, name="spans")
         if local is not None and offsets_samples is not None:
             orig0, cat0 = offsets_samples
             piece = np.clip(np.searchsorted(orig0, local[:, 0] * sr, side="right") - 1, 0,
@@ -410,7 +396,7 @@ def select_ceilings(
     ----------
     Barreda (2021), Fast Track, Linguistics Vanguard 7(1).
     """
-    tok = _check_tokens(tokens)
+    tok = check_spans(tokens, name="tokens")
     if n_coefficients < 1:
         raise ValueError(f"n_coefficients must be >= 1, got {n_coefficients!r}")
     min_frames = n_coefficients + 3 if min_frames is None else int(min_frames)
@@ -610,7 +596,7 @@ def measure_vowels(
     (burg)..."; Rosenfelder et al. (2014), FAVE.
     """
     x = as_mono(y, sr)
-    tok = _check_tokens(tokens)
+    tok = check_spans(tokens, name="tokens")
     _check_engine(engine)
     pts = np.asarray(points, dtype=np.float64).ravel()
     if pts.size == 0 or not np.all((pts >= 0) & (pts <= 1)):

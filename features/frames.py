@@ -14,10 +14,13 @@ import numpy as np
 
 __all__ = [
     "HOP_S",
+    "expand_ranges",
     "frame_centres",
     "frame_times",
     "frames_to_time",
     "n_frames",
+    "runs",
+    "span_frames",
     "time_to_frames",
 ]
 
@@ -109,6 +112,95 @@ def frame_centres(n: int, sr: float, n_samples: int, hop_s: float = HOP_S) -> np
     """
     c = np.rint(frame_times(n, hop_s) * float(sr)).astype(np.int64)
     return np.clip(c, 0, max(int(n_samples) - 1, 0))
+
+
+def span_frames(
+    spans: np.ndarray, n_frames: int, hop_s: float = HOP_S, *, min_frames: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """The frames of each span: those whose centre lies in ``[start_s, end_s)``.
+
+    This is the one rule that turns spans of seconds into frames across
+    ``features`` and ``speech``. Segment boundaries written by the segmenter fall
+    halfway between frame centres, so a segment gets exactly the frames that were
+    labelled speech.
+
+    Parameters
+    ----------
+    spans : np.ndarray, shape (n, 2)
+        ``[start_s, end_s]`` per row (s), validated (see
+        :func:`features.validation.check_spans`).
+    n_frames : int
+        Frames in the track: ranges are clipped to ``[0, n_frames]``.
+    hop_s : float
+        Hop between frame centres (s).
+    min_frames : {0, 1}
+        With 1, a span shorter than a hop that holds no frame centre gets the frame
+        nearest its midpoint (a token must be measured on something).
+
+    Returns
+    -------
+    first, end : np.ndarray, shape (n,), int64
+        Frames ``first .. end - 1``: ``first = ceil(start_s / hop_s)``, ``end =
+        ceil(end_s / hop_s)`` (a float round-off guard of 1e-9 frame), ``end >= first``.
+    """
+    hop = _check_hop(hop_s)
+    seg = np.asarray(spans, dtype=np.float64).reshape(-1, 2)
+    first = np.clip(np.ceil(seg[:, 0] / hop - _EPS), 0, n_frames).astype(np.int64)
+    end = np.maximum(np.clip(np.ceil(seg[:, 1] / hop - _EPS), 0, n_frames).astype(np.int64),
+                     first)
+    if min_frames:
+        mid = np.clip(np.rint(seg.mean(axis=1) / hop).astype(np.int64), 0,
+                      max(int(n_frames) - 1, 0))
+        empty = (end <= first) & (n_frames > 0)
+        first, end = np.where(empty, mid, first), np.where(empty, mid + 1, end)
+    return first, end
+
+
+def expand_ranges(first: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices of index ranges, and the range each belongs to.
+
+    Parameters
+    ----------
+    first, end : np.ndarray, shape (n,), int
+        Range ``i`` is ``first[i] .. end[i] - 1`` (empty when ``end[i] <= first[i]``).
+
+    Returns
+    -------
+    index, owner : np.ndarray, shape (total,), int64
+        ``index`` concatenates the ranges in order (overlapping ranges repeat
+        indices); ``owner[j]`` is the range that ``index[j]`` comes from.
+
+    Examples
+    --------
+    >>> expand_ranges(np.array([2, 7]), np.array([5, 9]))
+    (array([2, 3, 4, 7, 8]), array([0, 0, 0, 1, 1]))
+    """
+    first = np.asarray(first, dtype=np.int64).ravel()
+    lengths = np.maximum(np.asarray(end, dtype=np.int64).ravel() - first, 0)
+    total = int(lengths.sum())
+    offsets = np.cumsum(lengths) - lengths
+    index = np.repeat(first - offsets, lengths) + np.arange(total, dtype=np.int64)
+    return index, np.repeat(np.arange(first.size, dtype=np.int64), lengths)
+
+
+def runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of equal consecutive values (e.g. of a label track, or of a mask).
+
+    Parameters
+    ----------
+    values : np.ndarray, shape (n,)
+
+    Returns
+    -------
+    starts, ends : np.ndarray, shape (r,), int64
+        Run ``i`` is ``values[starts[i]:ends[i]]`` (end exclusive); the runs tile
+        ``0 .. n``. Select the runs of interest with ``values[starts]``.
+    """
+    values = np.asarray(values)
+    if values.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    change = np.flatnonzero(values[1:] != values[:-1]) + 1
+    return np.r_[0, change].astype(np.int64), np.r_[change, values.size].astype(np.int64)
 
 
 def merge_runs(

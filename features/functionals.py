@@ -34,14 +34,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from features.frames import HOP_S
+from features.frames import HOP_S, expand_ranges, span_frames
+from features.validation import check_spans
 
 __all__ = [
     "FUNCTIONALS",
     "MIN_FRAMES",
     "column_name",
     "hz_to_st",
-    "segment_frames",
     "segment_functionals",
 ]
 
@@ -55,10 +55,6 @@ _PERCENTILES = {"p5": 5.0, "p95": 95.0}
 
 #: Reference of the semitone scale (Hz): ``st = 12 log2(f / 100 Hz)``.
 ST_REFERENCE_HZ = 100.0
-
-# Guard against float round-off at frame centres (0.3 / 0.01 = 29.999999999999996).
-_EPS = 1e-9
-
 
 def hz_to_st(f0_hz: np.ndarray | float, reference_hz: float = ST_REFERENCE_HZ) -> np.ndarray:
     """Frequency in semitones re ``reference_hz`` (100 Hz): ``12 * log2(f / reference_hz)``.
@@ -120,33 +116,6 @@ def column_name(quantity: str, functional: str, unit: str) -> str:
     if functional == "slope":
         return f"{quantity}_slope{tail}_per_s"
     return f"{quantity}_{functional}{tail}"
-
-
-def segment_frames(segments: np.ndarray, n_frames: int, hop_s: float = HOP_S):
-    """First and end (exclusive) frame of each segment, clipped to ``[0, n_frames]``.
-
-    Parameters
-    ----------
-    segments : array_like, shape (n_segments, 2)
-        Start and end times (s); ``end >= start``.
-    n_frames : int
-        Frames in the tracks.
-    hop_s : float
-        Frame hop (s).
-
-    Returns
-    -------
-    first, end : np.ndarray, shape (n_segments,), int64
-        Frames ``first .. end - 1`` have their centre in ``[start, end)``;
-        ``end >= first``.
-    """
-    seg = _check_segments(segments)
-    hop = float(hop_s)
-    if not (np.isfinite(hop) and hop > 0):
-        raise ValueError(f"hop_s must be a positive number of seconds, got {hop_s!r}")
-    first = np.clip(np.ceil(seg[:, 0] / hop - _EPS), 0, n_frames).astype(np.int64)
-    end = np.clip(np.ceil(seg[:, 1] / hop - _EPS), 0, n_frames).astype(np.int64)
-    return first, np.maximum(end, first)
 
 
 def segment_functionals(
@@ -222,7 +191,7 @@ def segment_functionals(
                 f"({n_tracks}, {n_frames}), got {m.dtype} {m.shape}"
             )
         valid &= m
-    first, end = segment_frames(segments, n_frames, hop_s)
+    first, end = span_frames(check_spans(segments, name="segments"), n_frames, hop_s)
     n_seg = first.size
 
     # Cumulative sums along frames, with a leading zero: S[:, end] - S[:, first].
@@ -284,12 +253,8 @@ def _expand(first: np.ndarray, end: np.ndarray):
 
     Overlapping segments repeat frames (``np.repeat``), so a frame may count in several.
     """
-    lengths = end - first
-    n_cov = int(lengths.sum())
-    offsets = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
-    frames = np.repeat(first - offsets, lengths) + np.arange(n_cov)
-    seg = np.repeat(np.arange(first.size, dtype=np.int64), lengths)
-    return frames, seg, lengths
+    frames, seg = expand_ranges(first, end)
+    return frames, seg, end - first
 
 
 def _segment_sums(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -388,20 +353,3 @@ def _check_tracks(tracks, names):
     if len(set(track_names)) != len(track_names):
         raise ValueError(f"track names must be unique, got {track_names!r}")
     return x, track_names
-
-
-def _check_segments(segments) -> np.ndarray:
-    seg = np.asarray(segments, dtype=np.float64)
-    if seg.size == 0:
-        return seg.reshape(0, 2)
-    if seg.ndim != 2 or seg.shape[1] != 2:
-        raise ValueError(
-            f"segments must be shape (n_segments, 2) [start_s, end_s], got {seg.shape!r}"
-        )
-    if not np.all(np.isfinite(seg)):
-        bad = int(np.flatnonzero(~np.isfinite(seg).all(axis=1))[0])
-        raise ValueError(f"segment {bad} has a non-finite time: {seg[bad].tolist()!r}")
-    if np.any(seg[:, 1] < seg[:, 0]):
-        bad = int(np.flatnonzero(seg[:, 1] < seg[:, 0])[0])
-        raise ValueError(f"segment {bad} ends before it starts: {seg[bad].tolist()!r}")
-    return seg

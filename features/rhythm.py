@@ -35,8 +35,9 @@ from collections.abc import Collection, Sequence
 import numpy as np
 import pandas as pd
 
-from features.frames import HOP_S
-from features.functionals import column_name, segment_frames
+from features.frames import HOP_S, span_frames
+from features.functionals import column_name
+from features.validation import check_spans
 
 __all__ = [
     "INTERVAL_COLUMNS",
@@ -145,7 +146,7 @@ def segment_timing(
         v = np.asarray(voiced)
         if v.dtype != np.bool_ or v.ndim != 1:
             raise ValueError(f"voiced must be a 1-D boolean frame mask, got {v.dtype} {v.shape}")
-        first, end = segment_frames(np.c_[a, b], v.size, hop_s)
+        first, end = span_frames(check_spans(np.c_[a, b], name="segments"), v.size, hop_s)
         cum = np.r_[0, np.cumsum(v, dtype=np.int64)]
         n = end - first
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -46,7 +46,8 @@ import scipy.fft
 from scipy.signal import butter, sosfiltfilt
 from scipy.signal.windows import dpss
 
-from features.frames import HOP_S
+from features.frames import HOP_S, expand_ranges, n_frames, span_frames
+from features.validation import check_signal, check_spans
 
 __all__ = ["MEASURES", "classify_realisation", "sibilant_measures"]
 
@@ -76,29 +77,6 @@ _VOICING_F0_RANGE_HZ = (60.0, 500.0)
 _VOICING_THRESHOLD = 0.45
 # Percentile of 10 ms frame powers taken as the recording's noise floor.
 _FLOOR_PERCENTILE = 5.0
-
-
-def _as_tokens(tokens: np.ndarray, name: str = "tokens") -> np.ndarray:
-    arr = np.asarray(tokens, dtype=np.float64)
-    if arr.size == 0:
-        return np.empty((0, 2))
-    if arr.ndim != 2 or arr.shape[1] != 2:
-        raise ValueError(f"{name} must have shape (n, 2) of start/end seconds, got {arr.shape!r}")
-    return arr
-
-
-def _check_signal(y: np.ndarray, sr: float) -> np.ndarray:
-    x = np.asarray(y)
-    if x.ndim != 1:
-        raise ValueError(f"y must be a mono signal of shape (n_samples,), got {x.shape!r}")
-    if not np.issubdtype(x.dtype, np.number):
-        raise ValueError(f"y must be numeric, got dtype {x.dtype!r}")
-    x = x.astype(np.float64)
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"y must be finite, got {x[~np.isfinite(x)][0]!r}")
-    if not (np.isfinite(sr) and sr > 0):
-        raise ValueError(f"sr must be a positive number of Hz, got {sr!r}")
-    return x
 
 
 def _db(power: np.ndarray) -> np.ndarray:
@@ -161,9 +139,7 @@ def _voiceless_from_signal(
     total = int(counts.sum())
     if total == 0:
         return np.full(k0.shape, np.nan)
-    tok = np.repeat(np.arange(k0.size), counts)
-    first = np.repeat(np.cumsum(counts) - counts, counts)
-    frames = np.repeat(k0, counts) + (np.arange(total) - first)
+    frames, tok = expand_ranges(k0, k1)
     w = round(_VOICING_WINDOW_S * sr)
     centres = np.rint(frames * hop_s * sr).astype(np.int64)
     x = _gather(y, centres - w // 2, w)
@@ -292,15 +268,10 @@ def sibilant_measures(
         token whose end precedes its start or that is not finite, a ``voiced``
         mask not 1-D, or a band or taper setting that leaves nothing to measure.
     """
-    x = _check_signal(y, sr)
+    x = check_signal(y, sr)
     sr = float(sr)
-    tok = _as_tokens(tokens)
+    tok = check_spans(tokens, name="tokens")
     n = tok.shape[0]
-    if not np.all(np.isfinite(tok)):
-        raise ValueError(f"tokens must be finite, got {tok[~np.isfinite(tok)][0]!r}")
-    if np.any(tok[:, 1] < tok[:, 0]):
-        bad = tok[np.argmax(tok[:, 1] < tok[:, 0])]
-        raise ValueError(f"token end must not precede its start, got {bad.tolist()!r}")
     nyq = sr / 2.0
     fhi = min(float(fmax_hz), nyq)
     if not 0 <= fmin_hz < fhi:
@@ -328,7 +299,7 @@ def sibilant_measures(
     ctx = round(context_s * sr)
     rs, re_ = np.clip(s - ctx, 0, x.size), s
     if vowels is not None:
-        vw = _as_tokens(vowels, "vowels")
+        vw = check_spans(vowels, name="vowels", allow_missing=True)
         if vw.shape[0] != n:
             raise ValueError(f"vowels must have one row per token ({n}), got {vw.shape[0]}")
         own = np.all(np.isfinite(vw), axis=1)
@@ -351,12 +322,7 @@ def sibilant_measures(
 
     # --- voicing on the frame grid ----------------------------------------------------
     t0, t1 = s / sr, e / sr
-    k0 = np.ceil(t0 / hop_s - 1e-9).astype(np.int64)
-    k1 = np.floor(t1 / hop_s - 1e-9).astype(np.int64) + 1  # centres in [t0, t1)
-    short = k1 <= k0
-    mid_k = np.rint((t0 + t1) / 2 / hop_s).astype(np.int64)
-    k0 = np.where(short, mid_k, k0)
-    k1 = np.where(short, mid_k + 1, k1)
+    k0, k1 = span_frames(np.c_[t0, t1], n_frames(x.size, sr, hop_s), hop_s, min_frames=1)
     k1 = np.where(present, k1, k0)
     if voiced is not None:
         v = np.asarray(voiced)

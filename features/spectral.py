@@ -55,6 +55,7 @@ from scipy.ndimage import correlate1d
 from scipy.signal import get_window
 
 from features.frames import HOP_S, n_frames
+from features.validation import check_signal
 
 __all__ = ["TRACKS", "TrackInfo", "mel_filters", "spectral_tracks"]
 
@@ -150,17 +151,6 @@ _TINY = 1e-20
 _CEPS_FLOOR = 1e-30
 # Number of MFCCs returned.
 _N_MFCC = 13
-
-
-def _check_signal(y: np.ndarray, sr: float) -> np.ndarray:
-    arr = np.asarray(y)
-    if arr.ndim != 1:
-        raise ValueError(f"y must be mono, shape (n_samples,), got shape {arr.shape!r}")
-    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-        raise ValueError(f"y must hold real numbers, got dtype {arr.dtype!s}")
-    if not (np.isscalar(sr) and np.isfinite(sr) and sr > 0):
-        raise ValueError(f"sr must be a positive sample rate in Hz, got {sr!r}")
-    return arr
 
 
 def _check_track(track: np.ndarray | None, n: int, name: str) -> np.ndarray | None:
@@ -625,7 +615,7 @@ def spectral_tracks(
     formant boost of Hanson (1997) and Iseli & Alwan (2004) is not removed, so
     they depend on F1 and F3 as well as on the voice source.
     """
-    x = _check_signal(y, sr)
+    x = check_signal(y, sr, dtype=None)
     n = n_frames(x.size, sr, hop_s)
     f0 = _check_track(f0_hz, n, "f0_hz")
     f3 = _check_track(f3_hz, n, "f3_hz")
@@ -638,9 +628,6 @@ def spectral_tracks(
     if n == 0:
         return (out, power) if return_power else out
     mean = float(np.mean(x, dtype=np.float64))
-    if not np.isfinite(mean):
-        bad = int(np.flatnonzero(~np.isfinite(x))[0])
-        raise ValueError(f"y must be finite, got {x[bad]!r} at sample {bad}")
     block = max(1, round(float(block_s) / float(hop_s)))
     for k0 in range(0, n, block):  # blocks of frames, not frames
         k1 = min(n, k0 + block)

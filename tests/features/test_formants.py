@@ -172,7 +172,7 @@ def test_short_signal_and_one_frame_token():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"tokens": [[0.2, 0.1]]}, "end_s must be >= start_s"),
+        ({"tokens": [[0.2, 0.1]]}, "ends before it starts"),
         ({"tokens": [0.1, 0.2, 0.3]}, "shape"),
         ({"tokens": [[0.1, np.nan]]}, "finite"),
         ({"tokens": [[0.1, 0.2]], "gender": "X"}, "gender"),

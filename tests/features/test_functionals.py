@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from features.frames import span_frames
 from features.functionals import (
     FUNCTIONALS,
     column_name,
     hz_to_st,
-    segment_frames,
     segment_functionals,
 )
 
@@ -23,7 +23,7 @@ HOP = 0.01
 
 def reference(x: np.ndarray, seg: np.ndarray, hop: float = HOP) -> dict[str, np.ndarray]:
     """The same functionals, one segment at a time with NumPy's own functions."""
-    first, end = segment_frames(seg, x.size, hop)
+    first, end = span_frames(seg, x.size, hop)
     out = {f: np.full(len(seg), np.nan) for f in FUNCTIONALS}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -146,7 +146,7 @@ def test_silence_gives_finite_levels_and_deletion():
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="shape"):
         sibilant_measures(np.zeros(100), SR, np.zeros((3, 3)))
-    with pytest.raises(ValueError, match="precede"):
+    with pytest.raises(ValueError, match="ends before"):
         sibilant_measures(np.zeros(100), SR, np.array([[0.5, 0.4]]))
     with pytest.raises(ValueError, match="finite"):
         sibilant_measures(np.array([0.0, np.nan]), SR, np.empty((0, 2)))

@@ -368,7 +368,7 @@ def test_level_does_not_change_the_measures(recording, measured) -> None:
 @pytest.mark.parametrize(
     ("segments", "match"),
     [
-        (np.array([[1.0, 0.5]]), "end precedes its start"),
+        (np.array([[1.0, 0.5]]), "ends before it starts"),
         (np.array([[0.0, np.nan]]), "finite"),
         (np.array([0.0, 1.0]), r"shape \(n, 2\)"),
         (np.zeros((2, 3)), r"shape \(n, 2\)"),
@@ -382,7 +382,7 @@ def test_bad_segments_are_refused(segments, match) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"f0_floor_hz": 600.0, "f0_ceiling_hz": 75.0}, "f0_floor_hz"),
+        ({"pitch_floor_hz": 600.0, "pitch_ceiling_hz": 75.0}, "pitch_floor_hz"),
         ({"period_floor_s": 0.02, "period_ceiling_s": 0.02}, "period_floor_s"),
         ({"max_period_factor": 0.9}, "max_period_factor"),
         ({"max_amplitude_factor": np.nan}, "max_amplitude_factor"),
