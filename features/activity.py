@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from features.frames import HOP_S, frame_times, frames_to_time, n_frames
+from features.frames import HOP_S, frame_times, frames_to_time, n_frames, runs
 from features.tracks import remove_dc
 
 __all__ = [
@@ -38,9 +38,9 @@ __all__ = [
 
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start (inclusive) and end (exclusive) frame of each run of True, shape (r,) each."""
-    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
-    d = np.diff(m.astype(np.int8))
-    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    mask = np.asarray(mask, dtype=bool)
+    starts, ends = runs(mask)
+    return starts[mask[starts]], ends[mask[starts]]
 
 
 def bridge_gaps(mask: np.ndarray, *, max_gap_frames: int) -> np.ndarray:

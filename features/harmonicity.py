@@ -72,7 +72,7 @@ def harmonicity_cc(
     sr: float,
     *,
     time_step_s: float = 0.01,
-    floor_hz: float = 75.0,
+    pitch_floor_hz: float = 75.0,
     silence_threshold: float = 0.1,
     periods_per_window: float = 1.0,
     sinc_depth: int = _SINC_DEPTH,
@@ -87,15 +87,15 @@ def harmonicity_cc(
         Sample rate (Hz).
     time_step_s : float
         Frame step (s); Praat's default 0.01.
-    floor_hz : float
+    pitch_floor_hz : float
         Minimum pitch (Hz): the longest period searched, and the window length
-        (``periods_per_window / floor_hz``).
+        (``periods_per_window / pitch_floor_hz``).
     silence_threshold : float
         Frames whose local peak is below this fraction of the global peak tend to
         unvoiced (Praat's voicing rule with zero voicing threshold: a frame is voiced
         when its best correlation exceeds ``max(0, 2 - peak_ratio / silence_threshold)``).
     periods_per_window : float
-        Window length in periods of ``floor_hz`` (Praat's default 1.0).
+        Window length in periods of ``pitch_floor_hz`` (Praat's default 1.0).
     sinc_depth : int
         Largest half-width (lags) of the sinc interpolation. Praat's reaches the end
         of the lag range (up to 700); 64 keeps frames within 0.1 dB of Praat's on real
@@ -120,20 +120,21 @@ def harmonicity_cc(
     Boersma (1993); Praat manual, "Sound: To Harmonicity (cc)...".
     """
     x = as_mono(y, sr)
-    for name, value in (("time_step_s", time_step_s), ("floor_hz", floor_hz),
+    for name, value in (("time_step_s", time_step_s), ("pitch_floor_hz", pitch_floor_hz),
                         ("periods_per_window", periods_per_window)):
         if not (np.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be a positive finite number, got {value!r}")
     dx = 1.0 / float(sr)
-    period_n = int(np.floor(1.0 / dx / floor_hz))  # samples in the longest period
+    period_n = int(np.floor(1.0 / dx / pitch_floor_hz))  # samples in the longest period
     half_period_n = period_n // 2 + 1
-    window_s = periods_per_window / floor_hz
+    window_s = periods_per_window / pitch_floor_hz
     half_window_n = int(np.floor(window_s / dx)) // 2 - 1
     if half_window_n < 2:
-        raise ValueError(f"analysis window too short: floor_hz={floor_hz!r} at {sr!r} Hz")
+        raise ValueError(f"analysis window too short: pitch_floor_hz={pitch_floor_hz!r} at "
+                         f"{sr!r} Hz")
     window_n = 2 * half_window_n
     max_lag = min(int(np.floor(window_n / periods_per_window)) + 2, window_n)
-    times = _frame_times(x.size, float(sr), 1.0 / floor_hz + window_s, float(time_step_s))
+    times = _frame_times(x.size, float(sr), 1.0 / pitch_floor_hz + window_s, float(time_step_s))
     hnr = np.full(times.size, UNVOICED_HNR_DB)
     global_peak = float(np.max(np.abs(x - x.mean()))) if x.size else 0.0
     if times.size == 0 or global_peak == 0.0:
@@ -162,7 +163,7 @@ def harmonicity_cc(
     candidates = np.flatnonzero((unvoiced_strength < 1.0) & (local_peak > 0))
 
     span = max_lag + window_n
-    start_time = times - 0.5 * (1.0 / floor_hz + window_s)
+    start_time = times - 0.5 * (1.0 / pitch_floor_hz + window_s)
     start = np.maximum(np.floor(start_time / dx - 0.5).astype(np.int64), 0)
     padded = np.concatenate((x, np.zeros(span)))
     # Lags 0..max_lag of a window of W samples reach sample W + max_lag = span at most,

@@ -184,3 +184,20 @@ def _bandwidth(power: np.ndarray, sr: float, n_fft: int) -> float:
     above = np.flatnonzero(level >= -BANDWIDTH_RANGE_DB)
     # The smoothing window reaches half its width past the last bin with signal.
     return float(min((above[-1] + width // 2) * sr / n_fft, sr / 2)) if above.size else 0.0
+
+
+def live_mix(audio: np.ndarray) -> np.ndarray:
+    """Mean of the channels that carry signal (a dead channel would halve the level).
+
+    Parameters
+    ----------
+    audio : np.ndarray, shape (n_channels, n_samples)
+
+    Returns
+    -------
+    np.ndarray, shape (n_samples,)
+        Mean of the channels whose mean power is above :data:`DEAD_CHANNEL_DBFS`
+        (of all channels when none is).
+    """
+    live = np.mean(audio**2, axis=1) > 10 ** (DEAD_CHANNEL_DBFS / 10)
+    return audio[live].mean(axis=0) if live.any() else audio.mean(axis=0)

@@ -1,9 +1,9 @@
 """One registry of every feature column: name, unit, level, definition, reference.
 
 The registry is the single source of the column names the store writes and of
-their documentation: ``docs/FEATURES.md`` is generated from it
-(``python -m features.registry > docs/FEATURES.md``) and a test keeps the two
-identical. Names are stable; a change of a name or of a definition bumps
+their documentation: ``docs/FEATURES.md`` is generated from it, with the segments
+table's own columns, by ``python -m speech.schema > docs/FEATURES.md``, and a test
+keeps the two identical. Names are stable; a change of a name or of a definition bumps
 :data:`FEATURE_SET_VERSION` (recorded in the store's manifest).
 
 Naming rule
@@ -16,16 +16,17 @@ carry no unit suffix, and must not end like one.
 
 Sources
 -------
-- the segments table's own columns (those of ``speech.segmentation.SEGMENT_COLUMNS``);
+- the segments table's own columns, given by the conductor (``speech.schema``, whose
+  :data:`speech.schema.REGISTRY` is the store's whole registry);
 - the functionals (:mod:`features.functionals`) of every frame track: F0 in
   semitones, intensity in dB, and every entry of ``features.spectral.TRACKS``;
 - the segment voice-quality measures ``features.voice.MEASURES``;
 - timing and rhythm (:mod:`features.rhythm`);
 - the speaker-level counts of ``models.aggregate.aggregate_speakers``.
 
-:data:`REGISTRY` is built on first access (the spectral and voice modules, with
-their librosa and Parselmouth imports, are loaded then, not when this module is
-imported); :func:`build_registry` builds one from explicit track and measure lists.
+:data:`REGISTRY` (the features' columns) is built on first access (the spectral and
+voice modules, with their Parselmouth imports, are loaded then, not when this module
+is imported); :func:`build_registry` builds one from explicit track and measure lists.
 """
 
 from __future__ import annotations
@@ -161,85 +162,9 @@ _GRABE = (
     "Grabe, E. & Low, E. L. (2002). Durational variability in speech and the rhythm "
     "class hypothesis. Papers in Laboratory Phonology 7, 515-546"
 )
-_DE_LOOZE = (
-    "De Looze, C. & Hirst, D. J. (2008). Detecting changes in key and range for "
-    "the automatic modelling and coding of intonation. Speech Prosody 2008, 135-138; "
-    "features.tracks.adapted_pitch_range"
-)
 _IPU = (
     "Inter-pausal units: runs of speech separated by silences of at least 200 ms "
     "(e.g. Bigi & Meunier 2018, SPPAS)"
-)
-
-#: The segments table's own columns (speech.segmentation.SEGMENT_COLUMNS, same order).
-_SEGMENT_TABLE: tuple[tuple[str, str, str, str], ...] = (
-    ("recording_id", "id", "Recording the segment belongs to (recordings.csv).", ""),
-    ("segment_id", "id", "Segment identifier, <recording_id>-<5-digit index> in time order.", ""),
-    (
-        "speaker_id",
-        "id",
-        "Voice of the segment: the profiled speaker's pseudonym, or INT1, "
-        "INT2... for interviewers and other voices.",
-        "",
-    ),
-    ("start_s", "s", "Start of the segment from the start of the recording.", _SEG),
-    ("end_s", "s", "End of the segment from the start of the recording.", _SEG),
-    ("duration_s", "s", "end_s - start_s.", _SEG),
-    (
-        "kind",
-        "label",
-        "'ipu' (inter-pausal unit of an interview) or 'utterance' (a read "
-        "micro-task recording trimmed to speech).",
-        _IPU,
-    ),
-    (
-        "turn_id",
-        "id",
-        "Index of the turn within the recording: consecutive segments of one voice share it.",
-        _SEG,
-    ),
-    (
-        "text",
-        "label",
-        "Transcript words inside the segment, when the recording has a transcript; null otherwise.",
-        "",
-    ),
-    (
-        "method",
-        "label",
-        "How the voice was attributed: transcript, channel, cluster or single.",
-        _SEG,
-    ),
-    (
-        "confidence",
-        "1",
-        "Confidence of the voice attribution, in [0, 1] (1 for transcript "
-        "and single-voice attribution).",
-        _SEG,
-    ),
-    (
-        "n_nuclei",
-        "count",
-        "Syllable nuclei in [start_s, end_s): vowel-band intensity peaks "
-        "(300-2500 Hz) of voiced speech with a 2 dB dip on each side.",
-        _DE_JONG,
-    ),
-    (
-        "f0_floor_hz",
-        "Hz",
-        "Pitch floor of the speaker-adapted second pitch pass for this "
-        "segment's voice: 0.75 x the first quartile of a wide first pass (the configured floor "
-        "when too few voiced frames).",
-        _DE_LOOZE,
-    ),
-    (
-        "f0_ceiling_hz",
-        "Hz",
-        "Pitch ceiling of the speaker-adapted second pitch pass: 1.5 x "
-        "the third quartile of the first pass (the configured ceiling when too few voiced "
-        "frames).",
-        _DE_LOOZE,
-    ),
 )
 
 #: The frame tracks computed by the pipeline itself: (quantity, unit, definition, reference).
@@ -429,6 +354,8 @@ def _functional_specs(quantity, unit, definition, reference) -> list[FeatureSpec
 def build_registry(
     spectral_tracks: Sequence[Any] | None = None,
     voice_measures: Sequence[Any] | None = None,
+    *,
+    table_columns: Sequence[tuple[str, str, str, str]] = (),
 ) -> tuple[FeatureSpec, ...]:
     """Build the registry from track and measure entries.
 
@@ -438,6 +365,9 @@ def build_registry(
         ``definition``, ``reference``, optional
         None (the default): ``features.spectral.TRACKS`` and ``features.voice.MEASURES``
         (imported now; an ImportError if they are missing).
+    table_columns : sequence of (name, unit, definition, reference)
+        The segments table's own columns, first: its schema belongs to the conductor
+        (``speech.schema.SEGMENT_TABLE``), which passes them in.
 
     Returns
     -------
@@ -453,7 +383,7 @@ def build_registry(
         spectral_tracks = importlib.import_module("features.spectral").TRACKS
     if voice_measures is None:
         voice_measures = importlib.import_module("features.voice").MEASURES
-    specs = [FeatureSpec(n, u, d, r, "segment") for n, u, d, r in _SEGMENT_TABLE]
+    specs = [FeatureSpec(n, u, d, r, "segment") for n, u, d, r in table_columns]
     for quantity, unit, definition, reference in _BASE_TRACKS:
         specs += _functional_specs(quantity, unit, definition, reference)
     for t in spectral_tracks:
@@ -480,7 +410,8 @@ def render_markdown(registry: Sequence[FeatureSpec] | None = None) -> str:
         "# Features",
         "",
         f"Feature set version {FEATURE_SET_VERSION}. Generated from `features/registry.py` "
-        "by `python -m features.registry > docs/FEATURES.md`; do not edit by hand.",
+        "and `speech/schema.py` by `python -m speech.schema > docs/FEATURES.md`; do not "
+        "edit by hand.",
         "",
         "Names end with their unit: `_hz`, `_st` (semitones re 100 Hz), `_db`, `_s`, "
         "`_ratio`, `_pct`, and derived units (`_st_per_s`, `_db_per_khz`, `_syll_s`, "
@@ -525,7 +456,3 @@ def __getattr__(name: str):
     if name == "REGISTRY":
         return _registry()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-if __name__ == "__main__":
-    print(render_markdown(), end="")

@@ -51,9 +51,12 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
+from features.frames import expand_ranges, span_frames
 from features.spectral import mel_filters
+from features.validation import check_signal, check_spans
 
 __all__ = [
+    "attribute_from_frames",
     "attribute_speakers",
     "cluster_speakers",
     "embedding_names",
@@ -63,36 +66,6 @@ __all__ = [
 ]
 
 _EPS = 1e-12
-
-
-def _check_audio(y: np.ndarray, sr: int) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"y must be mono with shape (n_samples,), got shape {y.shape}")
-    if y.size == 0:
-        raise ValueError("y is empty (0 samples)")
-    if not np.issubdtype(y.dtype, np.floating):
-        raise ValueError(f"y must be floating point, got dtype {y.dtype}")
-    if not np.all(np.isfinite(y)):
-        raise ValueError(f"y contains {int(np.sum(~np.isfinite(y)))} non-finite samples")
-    if isinstance(sr, bool) or not isinstance(sr, int | np.integer) or sr <= 0:
-        raise ValueError(f"sr must be a positive integer, got {sr!r}")
-    return y
-
-
-def _check_segments(segments: np.ndarray) -> np.ndarray:
-    seg = np.asarray(segments, dtype=np.float64)
-    if seg.size == 0:
-        return seg.reshape(0, 2)
-    if seg.ndim != 2 or seg.shape[1] != 2:
-        raise ValueError(f"segments must have shape (n, 2) (start_s, end_s), got {seg.shape}")
-    if not np.all(np.isfinite(seg)):
-        raise ValueError("segments contain non-finite times")
-    bad = np.flatnonzero(seg[:, 1] < seg[:, 0])
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"{bad.size} segments end before they start, e.g. row {i}: {seg[i]}")
-    return seg
 
 
 def embedding_names(*, n_mfcc: int = 20, n_gaussians: int = 16, with_f0: bool = False) -> list[str]:
@@ -107,24 +80,13 @@ def embedding_names(*, n_mfcc: int = 20, n_gaussians: int = 16, with_f0: bool = 
     return names
 
 
-def _frame_ranges(seg: np.ndarray, hop_s: float, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
-    """First and one-past-last frame centred inside each segment (at least one frame)."""
-    a = np.clip(np.ceil(seg[:, 0] / hop_s - 1e-9).astype(np.int64), 0, n_frames)
-    b = np.clip(np.floor(seg[:, 1] / hop_s + 1e-9).astype(np.int64) + 1, 0, n_frames)
-    mid = np.clip(np.round(seg.mean(axis=1) / hop_s).astype(np.int64), 0, n_frames - 1)
-    short = b <= a
-    return np.where(short, mid, a), np.where(short, mid + 1, b)
-
-
 #: Frames per chunk when accumulating supervector statistics (bounds memory).
 _STATS_CHUNK = 100_000
 
 
 def _range_matrix(a: np.ndarray, b: np.ndarray, n_frames: int) -> sparse.csr_matrix:
     """Sparse (n_segments, n_frames) indicator of the frame ranges ``[a, b)``."""
-    lens = b - a
-    rows = np.repeat(np.arange(a.size), lens)
-    cols = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens) + np.repeat(a, lens)
+    cols, rows = expand_ranges(a, b)
     return sparse.csr_matrix((np.ones(cols.size), (rows, cols)), shape=(a.size, n_frames))
 
 
@@ -314,11 +276,12 @@ def voice_frames(
 
     Returns
     -------
-    mfcc : np.ndarray of float32, shape (n_frames, n_mfcc - 1)
+    mfcc : np.ndarray of float32, shape (n_mfcc - 1, n_frames)
+        Frames on the last axis, as every track of ``features``.
     level_db : np.ndarray of float32, shape (n_frames,)
         Frame power (dB, relative to the block's loudest frame floor of -100 dB).
     """
-    y = _check_audio(y, sr)
+    y = check_signal(y, sr, dtype=None, allow_empty=False)
     if n_mfcc < 2:
         raise ValueError(f"n_mfcc must be >= 2 (c0 is dropped), got {n_mfcc}")
     if not hop_s > 0 or not win_s > 0:
@@ -338,7 +301,7 @@ def voice_frames(
     fb = mel_filters(sr, n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
     # An absolute floor (not relative to the block's maximum) keeps blocks comparable.
     mel_db = 10.0 * np.log10(np.maximum(fb @ power.T, 1e-10))
-    mfcc = scipy.fft.dct(mel_db, axis=-2, type=2, norm="ortho")[1:n_mfcc].T.astype(np.float32)
+    mfcc = scipy.fft.dct(mel_db, axis=-2, type=2, norm="ortho")[1:n_mfcc].astype(np.float32)
     level_db = (10.0 * np.log10(np.maximum(power.sum(axis=1), 1e-10))).astype(np.float32)
     return mfcc, level_db
 
@@ -378,17 +341,23 @@ def embeddings_from_frames(
     random_state: int = 0,
 ) -> np.ndarray:
     """The segment-level half of :func:`segment_embeddings`, from :func:`voice_frames`
-    of the whole recording (see :func:`segment_embeddings` for the parameters)."""
-    seg = _check_segments(segments)
+    of the whole recording: ``mfcc`` (n_mfcc - 1, n_frames) and ``level_db``
+    (n_frames,) (see :func:`segment_embeddings` for the parameters)."""
+    seg = check_spans(segments, name="segments")
     if n_gaussians < 1:
         raise ValueError(f"n_gaussians must be >= 1, got {n_gaussians}")
     mfcc = np.asarray(mfcc)
+    if mfcc.ndim != 2:
+        raise ValueError(f"mfcc must have shape (n_mfcc, n_frames), got {mfcc.shape!r}")
+    # The GMM takes frames as rows: one (n_frames, n_mfcc) C-ordered matrix (no copy
+    # when mfcc is the transpose of one, as the segmenter's track buffer is).
+    mfcc = np.ascontiguousarray(mfcc.T)
     if not np.issubdtype(mfcc.dtype, np.floating):
         mfcc = mfcc.astype(np.float64)
     n_frames = mfcc.shape[0]
     level_db = np.asarray(level_db, dtype=np.float64)
     energetic = level_db > np.percentile(level_db, 95) - dynamic_range_db
-    a, b = _frame_ranges(seg, hop_s, n_frames)
+    a, b = span_frames(seg, n_frames, hop_s, min_frames=1)
     agg = _range_matrix(a, b, n_frames)
     emb = _supervectors(
         mfcc,
@@ -567,19 +536,40 @@ def _confidence(x: np.ndarray, labels: np.ndarray, means: np.ndarray) -> np.ndar
 
 def attribute_speakers(
     y: np.ndarray,
-    sr: int,
+    sr: float,
     segments: np.ndarray,
     *,
     n_speakers: int,
     f0_hz: np.ndarray | None = None,
     hop_s: float = 0.01,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Voice labels and confidences of ``segments``: :func:`segment_embeddings`, then
-    :func:`cluster_speakers` with the segments' durations.
+    """Voice labels and confidences of ``segments``: :func:`voice_frames` of ``y``, then
+    :func:`attribute_from_frames` (what the segmenter runs on its pass-1 frames).
 
     Returns ``labels`` (int64, label 0 = most speech) and ``confidence`` in
     [0, 1], each of shape (n_segments,).
     """
-    seg = _check_segments(segments)
-    emb = segment_embeddings(y, sr, seg, hop_s=hop_s, f0_hz=f0_hz)
+    mfcc, level_db = voice_frames(y, sr, hop_s=hop_s)
+    return attribute_from_frames(mfcc, level_db, segments, n_speakers=n_speakers,
+                                 f0_hz=f0_hz, hop_s=hop_s)
+
+
+def attribute_from_frames(
+    mfcc: np.ndarray,
+    level_db: np.ndarray,
+    segments: np.ndarray,
+    *,
+    n_speakers: int,
+    f0_hz: np.ndarray | None = None,
+    hop_s: float = 0.01,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Voice labels and confidences of ``segments`` from :func:`voice_frames` output:
+    :func:`embeddings_from_frames`, then :func:`cluster_speakers` weighted by the
+    segments' durations.
+
+    Returns ``labels`` (int64, label 0 = most speech) and ``confidence`` in
+    [0, 1], each of shape (n_segments,).
+    """
+    seg = check_spans(segments, name="segments")
+    emb = embeddings_from_frames(mfcc, level_db, seg, hop_s=hop_s, f0_hz=f0_hz)
     return cluster_speakers(emb, n_speakers=n_speakers, durations_s=seg[:, 1] - seg[:, 0])

@@ -20,7 +20,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import butter, sosfiltfilt
 from scipy.signal.windows import kaiser
 
-from features.frames import HOP_S, frame_times, n_frames
+from features.frames import HOP_S, expand_ranges, frame_times, n_frames
+from features.validation import check_signal, check_spans
 
 __all__ = [
     "INTENSITY_FLOOR_DB",
@@ -45,37 +46,9 @@ _PRAAT_KAISER_BETA = 2 * np.pi**2 + 0.5
 
 
 def as_mono(y: np.ndarray, sr: float) -> np.ndarray:
-    """Validate a mono signal and return it as a contiguous float64 array.
-
-    Parameters
-    ----------
-    y : np.ndarray, shape (n_samples,)
-        Samples, nominally in [-1, 1] (values beyond are kept: clipped or hot
-        recordings are measured as they are).
-    sr : float
-        Sample rate (Hz), > 0.
-
-    Returns
-    -------
-    np.ndarray, shape (n_samples,), float64
-
-    Raises
-    ------
-    ValueError
-        If ``y`` is not one-dimensional, not numeric, or holds NaN/inf, or ``sr <= 0``.
-    """
-    arr = np.asarray(y)
-    if arr.ndim != 1:
-        raise ValueError(f"y must be mono, shape (n_samples,), got shape {arr.shape!r}")
-    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-        raise ValueError(f"y must hold real numbers, got dtype {arr.dtype!s}")
-    if not (np.isscalar(sr) and np.isfinite(sr) and sr > 0):
-        raise ValueError(f"sr must be a positive sample rate in Hz, got {sr!r}")
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
-    if not np.all(np.isfinite(arr)):
-        bad = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise ValueError(f"y must be finite, got {arr[bad]!r} at sample {bad}")
-    return arr
+    """Validate a mono signal and return it as a contiguous float64 array: the same
+    as :func:`features.validation.check_signal` (kept for its callers)."""
+    return check_signal(y, sr)
 
 
 def remove_dc(y: np.ndarray, sr: float, *, highpass_hz: float | None = None) -> np.ndarray:
@@ -230,8 +203,8 @@ def pitch_track(
     sr: float,
     *,
     hop_s: float = HOP_S,
-    floor_hz: float = 60.0,
-    ceiling_hz: float = 500.0,
+    pitch_floor_hz: float = 60.0,
+    pitch_ceiling_hz: float = 500.0,
     method: str = "ac",
     voicing_threshold: float = 0.45,
     silence_threshold: float = 0.03,
@@ -251,8 +224,8 @@ def pitch_track(
         Sample rate (Hz).
     hop_s : float
         Frame hop (s).
-    floor_hz, ceiling_hz : float
-        Pitch range (Hz). The analysis window is ``3 / floor_hz`` (50 ms at 60 Hz).
+    pitch_floor_hz, pitch_ceiling_hz : float
+        Pitch range (Hz). The analysis window is ``3 / pitch_floor_hz`` (50 ms at 60 Hz).
     method : {"ac", "cc"}
         Praat's autocorrelation (recommended for intonation) or cross-correlation.
     voicing_threshold, silence_threshold : float
@@ -279,23 +252,24 @@ def pitch_track(
     """
     if method not in ("ac", "cc"):
         raise ValueError(f"method must be 'ac' or 'cc', got {method!r}")
-    if not 0 < floor_hz < ceiling_hz:
+    if not 0 < pitch_floor_hz < pitch_ceiling_hz:
         raise ValueError(
-            f"need 0 < floor_hz < ceiling_hz, got floor_hz={floor_hz!r}, ceiling_hz={ceiling_hz!r}"
+            f"need 0 < pitch_floor_hz < pitch_ceiling_hz, got pitch_floor_hz={pitch_floor_hz!r}, "
+            f"pitch_ceiling_hz={pitch_ceiling_hz!r}"
         )
     x = remove_dc(y, sr, highpass_hz=highpass_hz)
     n = n_frames(x.size, sr, hop_s)
     f0 = np.full(n, np.nan)
     strength = np.zeros(n)
     # Praat refuses a sound shorter than 3 periods of the floor; digital silence has no pitch.
-    if n == 0 or x.size / sr < 3.0 / floor_hz + 1.0 / sr or not np.any(x):
+    if n == 0 or x.size / sr < 3.0 / pitch_floor_hz + 1.0 / sr or not np.any(x):
         return f0, strength
     sound = parselmouth.Sound(x, sampling_frequency=float(sr))
     to_pitch = sound.to_pitch_ac if method == "ac" else sound.to_pitch_cc
     pitch = to_pitch(
         time_step=hop_s,
-        pitch_floor=floor_hz,
-        pitch_ceiling=ceiling_hz,
+        pitch_floor=pitch_floor_hz,
+        pitch_ceiling=pitch_ceiling_hz,
         voicing_threshold=voicing_threshold,
         silence_threshold=silence_threshold,
     )
@@ -338,7 +312,7 @@ def adapted_pitch_range(
 
     Returns
     -------
-    (floor_hz, ceiling_hz) or None
+    (pitch_floor_hz, pitch_ceiling_hz) or None
 
     References
     ----------
@@ -363,8 +337,8 @@ def pitch_on_spans(
     spans: np.ndarray,
     *,
     hop_s: float = HOP_S,
-    floor_hz: float = 60.0,
-    ceiling_hz: float = 500.0,
+    pitch_floor_hz: float = 60.0,
+    pitch_ceiling_hz: float = 500.0,
     pad_s: float = 0.1,
     **pitch_kwargs,
 ) -> np.ndarray:
@@ -384,7 +358,7 @@ def pitch_on_spans(
     sr : float
     spans : np.ndarray, shape (n, 2)
         Start and end (s) of the stretches.
-    hop_s, floor_hz, ceiling_hz, **pitch_kwargs
+    hop_s, pitch_floor_hz, pitch_ceiling_hz, **pitch_kwargs
         As :func:`pitch_track`.
     pad_s : float
         Context added on each side of each stretch (s).
@@ -397,7 +371,7 @@ def pitch_on_spans(
     """
     n = n_frames(len(y), sr, hop_s)
     f0 = np.full(n, np.nan)
-    spans = np.asarray(spans, dtype=np.float64).reshape(-1, 2)
+    spans = check_spans(spans)
     hop_n = float(hop_s) * float(sr)
     if n == 0 or len(spans) == 0 or abs(hop_n - round(hop_n)) > 1e-6:
         if len(spans) and n:
@@ -420,17 +394,15 @@ def pitch_on_spans(
     starts, lengths = starts[keep], lengths[keep]
     if not len(starts):
         return f0
-    frames = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths) + np.arange(
-        lengths.sum()
-    )
+    frames, _ = expand_ranges(starts, starts + lengths)
     # Samples of frame k: k*hop - hop//2 ... ; frame 0 starts half a hop early (zero pad).
     x = np.concatenate([np.zeros(hop_n // 2, dtype=np.float64), np.asarray(y, np.float64),
                         np.zeros(hop_n, dtype=np.float64)])
     sample_starts = frames * hop_n  # in the padded signal, frame k starts at k*hop
     pieces = x[(sample_starts[:, None] + np.arange(hop_n)[None, :]).ravel()]
     # Drop the half hop in front again so frame 0 of ``pieces`` is centred at 0.
-    joined_f0, _ = pitch_track(pieces[hop_n // 2 :], sr, hop_s=hop_s, floor_hz=floor_hz,
-                               ceiling_hz=ceiling_hz, **pitch_kwargs)
+    joined_f0, _ = pitch_track(pieces[hop_n // 2 :], sr, hop_s=hop_s, pitch_floor_hz=pitch_floor_hz,
+                               pitch_ceiling_hz=pitch_ceiling_hz, **pitch_kwargs)
     m = min(joined_f0.size, frames.size)
     f0[frames[:m]] = joined_f0[:m]
     return f0

@@ -60,6 +60,7 @@ from parselmouth.praat import call
 
 from features.harmonicity import UNVOICED_HNR_DB, harmonicity_cc
 from features.tracks import as_mono
+from features.validation import check_spans
 
 __all__ = ["MEASURES", "UNVOICED_HNR_DB", "Measure", "voice_quality"]
 
@@ -271,28 +272,13 @@ def _hann_rms(
     return out
 
 
-def _check_segments(segments: np.ndarray) -> np.ndarray:
-    seg = np.asarray(segments, dtype=np.float64)
-    if seg.size == 0:
-        return np.empty((0, 2))
-    if seg.ndim != 2 or seg.shape[1] != 2:
-        raise ValueError(f"segments must have shape (n, 2) of start/end seconds, got {seg.shape!r}")
-    if not np.all(np.isfinite(seg)):
-        bad = int(np.flatnonzero(~np.isfinite(seg).all(axis=1))[0])
-        raise ValueError(f"segments must be finite, got {seg[bad].tolist()!r} at row {bad}")
-    if np.any(seg[:, 1] < seg[:, 0]):
-        bad = int(np.flatnonzero(seg[:, 1] < seg[:, 0])[0])
-        raise ValueError(f"segment end precedes its start: {seg[bad].tolist()!r} at row {bad}")
-    return seg
-
-
 def voice_quality(
     y: np.ndarray,
     sr: float,
     segments: np.ndarray,
     *,
-    f0_floor_hz: float = 75.0,
-    f0_ceiling_hz: float = 600.0,
+    pitch_floor_hz: float = 75.0,
+    pitch_ceiling_hz: float = 600.0,
     period_floor_s: float = 0.0001,
     period_ceiling_s: float = 0.02,
     max_period_factor: float = 1.3,
@@ -313,7 +299,7 @@ def voice_quality(
     segments : np.ndarray, shape (n, 2)
         Start and end (s) of each segment; ``end >= start``. Segments may overlap
         and may extend beyond the signal.
-    f0_floor_hz, f0_ceiling_hz : float
+    pitch_floor_hz, pitch_ceiling_hz : float
         Pitch range (Hz) of the pulse detection ("To PointProcess (periodic, cc)");
         the floor is also the minimum pitch of the Harmonicity analysis.
     period_floor_s, period_ceiling_s : float
@@ -340,7 +326,7 @@ def voice_quality(
         is undefined (too few periods, unvoiced, outside the signal, ``end ==
         start``); ``n_periods`` (int64), the number of intervals counted as
         periods. Keys in :data:`MEASURES` order. A recording too short for Praat
-        (three periods of ``f0_floor_hz``, or ``hnr_periods_per_window + 1``) or
+        (three periods of ``pitch_floor_hz``, or ``hnr_periods_per_window + 1``) or
         digitally silent gives NaN and 0 throughout.
 
     Raises
@@ -369,10 +355,11 @@ def voice_quality(
     measurements for speaker recognition. Interspeech 2007, 778-781.
     """
     x = as_mono(y, sr)
-    seg = _check_segments(segments)
-    if not 0 < f0_floor_hz < f0_ceiling_hz:
+    seg = check_spans(segments, name="segments")
+    if not 0 < pitch_floor_hz < pitch_ceiling_hz:
         raise ValueError(
-            f"need 0 < f0_floor_hz < f0_ceiling_hz, got {f0_floor_hz!r}, {f0_ceiling_hz!r}"
+            f"need 0 < pitch_floor_hz < pitch_ceiling_hz, got {pitch_floor_hz!r}, "
+            f"{pitch_ceiling_hz!r}"
         )
     if not 0 < period_floor_s < period_ceiling_s:
         raise ValueError(
@@ -399,7 +386,7 @@ def voice_quality(
     out["n_periods"] = np.zeros(n_seg, dtype=np.int64)
     # Praat refuses a sound shorter than 3 periods of the pitch floor (pulses) or than
     # periods_per_window + 1 periods (Harmonicity).
-    min_s = max(3.0, hnr_periods_per_window + 1.0) / f0_floor_hz + 1.0 / sr
+    min_s = max(3.0, hnr_periods_per_window + 1.0) / pitch_floor_hz + 1.0 / sr
     if n_seg == 0 or x.size / sr < min_s or not np.any(x):
         return out
 
@@ -407,18 +394,19 @@ def voice_quality(
     # Praat's "To PointProcess (periodic, cc)" is "To Pitch" (autocorrelation, default
     # settings) then "Sound & Pitch: To PointProcess (cc)": done in two steps here, the
     # pulses are the same and the pitch's strengths give the voice report's HNR.
-    pitch = sound.to_pitch_ac(pitch_floor=float(f0_floor_hz), pitch_ceiling=float(f0_ceiling_hz))
+    pitch = sound.to_pitch_ac(pitch_floor=float(pitch_floor_hz),
+                              pitch_ceiling=float(pitch_ceiling_hz))
     pulses = call([sound, pitch], "To PointProcess (cc)")
     n_points = int(call(pulses, "Get number of points"))
     t = call(pulses, "To Matrix").values[0] if n_points else np.zeros(0)
-    hnr_args = (float(hnr_time_step_s), float(f0_floor_hz), float(hnr_silence_threshold),
+    hnr_args = (float(hnr_time_step_s), float(pitch_floor_hz), float(hnr_silence_threshold),
                 float(hnr_periods_per_window))
     if hnr_method == "praat":
         harmonicity = call(sound, "To Harmonicity (cc)", *hnr_args)
         hnr = harmonicity.values[0]
         hnr_x1, hnr_dx = float(harmonicity.x1), float(harmonicity.dx)
     else:
-        times, hnr = harmonicity_cc(x, sr, time_step_s=hnr_args[0], floor_hz=hnr_args[1],
+        times, hnr = harmonicity_cc(x, sr, time_step_s=hnr_args[0], pitch_floor_hz=hnr_args[1],
                                     silence_threshold=hnr_args[2],
                                     periods_per_window=hnr_args[3])
         hnr_x1, hnr_dx = (float(times[0]) if times.size else 0.0), hnr_args[0]
@@ -426,7 +414,7 @@ def voice_quality(
     start, end = seg[:, 0], seg[:, 1]
     proper = end > start
     out["hnr_db"] = _hnr_means(hnr, hnr_x1, hnr_dx, start, end, proper)
-    out["hnr_report_db"] = _report_hnr_means(pitch, float(f0_ceiling_hz), start, end, proper)
+    out["hnr_report_db"] = _report_hnr_means(pitch, float(pitch_ceiling_hz), start, end, proper)
     # Pulses in [start, end] (Praat's getWindowPoints): indices imin..imax inclusive.
     imin = np.searchsorted(t, start, side="left")
     imax = np.where(proper, np.searchsorted(t, end, side="right") - 1, imin - 1)
@@ -552,7 +540,7 @@ def _hnr_means(
         return np.where(proper & (count > 0), total / count, np.nan)
 
 
-def _report_hnr_means(pitch: parselmouth.Pitch, ceiling_hz: float, start: np.ndarray,
+def _report_hnr_means(pitch: parselmouth.Pitch, pitch_ceiling_hz: float, start: np.ndarray,
                       end: np.ndarray, proper: np.ndarray) -> np.ndarray:
     """The voice report's "Mean harmonics-to-noise ratio" of each ``[start, end]``.
 
@@ -568,7 +556,7 @@ def _report_hnr_means(pitch: parselmouth.Pitch, ceiling_hz: float, start: np.nda
     with np.errstate(divide="ignore", invalid="ignore"):
         db = np.where(r <= 1e-15, -150.0,
                       np.where(r > 1.0 - 1e-15, 150.0, 10.0 * np.log10(r / (1.0 - r))))
-    v = np.where((f > 0) & (f < ceiling_hz), db, np.nan)
+    v = np.where((f > 0) & (f < pitch_ceiling_hz), db, np.nan)
     nx, x1, dx = v.size, float(pitch.x1), float(pitch.dx)
     out = np.full(start.shape, np.nan)
     if nx == 0:

@@ -29,6 +29,7 @@ import parselmouth
 
 import features.formants as formants
 import features.voice as voice
+import speech.pass_one as pass_one
 import speech.segmentation as segmentation
 from corpora.corpus import Recording
 from speech.bench import one_cpu, synthetic_speech
@@ -64,12 +65,12 @@ def _instrument() -> None:
 
     voice.call = praat_call
     voice.harmonicity_cc = _timed("our HNR (cc)", voice.harmonicity_cc)
-    for name, label in (("spectral_tracks", "spectra"), ("intensity_db", "intensity"),
-                        ("voice_frames", "MFCC frames"),
-                        ("_labels_from_clusters", "clustering"),
-                        ("sibilant_measures", "/s/ tokens")):
-        if hasattr(segmentation, name):
-            setattr(segmentation, name, _timed(label, getattr(segmentation, name)))
+    for module, name, label in ((pass_one, "spectral_tracks", "spectra"),
+                                (pass_one, "intensity_db", "intensity"),
+                                (pass_one, "voice_frames", "MFCC frames"),
+                                (segmentation, "labels_from_clusters", "clustering"),
+                                (segmentation, "sibilant_measures", "/s/ tokens")):
+        setattr(module, name, _timed(label, getattr(module, name)))
     formants.formant_tracks = _timed("Fast Track: Burg analyses", formants.formant_tracks)
     formants.select_ceilings = _timed("Fast Track: ceiling choice", formants.select_ceilings)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from speech.segmentation import ERROR_COLUMNS
+from speech.schema import ERROR_COLUMNS
 from speech.store import PARTITIONED_TABLES, TABLES, Store
 
 

@@ -27,26 +27,52 @@ def base_label(label: str) -> str:
     return stripped.strip(_MARKS)
 
 
+def interval_at(times: np.ndarray, intervals: pd.DataFrame, *, voices: np.ndarray | None = None,
+                closed: str = "both") -> np.ndarray:
+    """Position (row number) in ``intervals`` of the interval that holds each time.
+
+    ``intervals`` has ``start_s`` and ``end_s`` (and ``speaker_id`` when ``voices``
+    is given: a time is then looked up among its own voice's intervals). The
+    interval with the latest start at or before the time is taken (one
+    ``pandas.merge_asof``), and kept when the time lies before its end: ``closed``
+    ``"both"`` (``t <= end_s``) or ``"left"`` (``t < end_s``). -1 where none holds it.
+    """
+    times = np.asarray(times, dtype=np.float64)
+    found = np.full(times.size, -1, dtype=np.int64)
+    if not times.size or not len(intervals):
+        return found
+    by = {} if voices is None else {"by": "voice"}
+    left = pd.DataFrame({"t": times, "point": np.arange(times.size)})
+    right = pd.DataFrame({"start_s": intervals["start_s"].to_numpy(dtype=np.float64),
+                          "end_s": intervals["end_s"].to_numpy(dtype=np.float64),
+                          "slot": np.arange(len(intervals))})
+    if voices is not None:
+        left["voice"] = np.asarray(voices, dtype=object)
+        right["voice"] = intervals["speaker_id"].to_numpy(dtype=object)
+    matched = pd.merge_asof(left.sort_values("t", kind="stable"),
+                            right.sort_values("start_s", kind="stable"), left_on="t",
+                            right_on="start_s", direction="backward", **by)
+    inside = (matched["t"] <= matched["end_s"]) if closed == "both" else (
+        matched["t"] < matched["end_s"])
+    found[matched["point"].to_numpy()[inside]] = matched["slot"].to_numpy()[inside].astype(
+        np.int64)
+    return found
+
+
 def assign_to_segments(phones: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     """Each phone (``speaker_id``, ``start_s``, ``end_s``) to the segment of its voice
     that holds its midpoint, as a ``segment_id`` column; phones in no segment are
     dropped."""
-    parts = []
-    for voice, group in segments.groupby("speaker_id", sort=False):
-        mine = phones[phones["speaker_id"] == voice]
-        if mine.empty:
-            continue
-        mid = ((mine["start_s"] + mine["end_s"]) / 2).to_numpy()
-        order = np.argsort(group["start_s"].to_numpy())
-        starts = group["start_s"].to_numpy()[order]
-        ends = group["end_s"].to_numpy()[order]
-        slot = np.searchsorted(starts, mid, side="right") - 1
-        ok = slot >= 0
-        ok[ok] &= mid[ok] <= ends[slot[ok]]
-        parts.append(mine[ok].assign(segment_id=group["segment_id"].to_numpy()[order][slot[ok]]))
-    if not parts:
+    mid = ((phones["start_s"] + phones["end_s"]) / 2).to_numpy(dtype=np.float64)
+    slot = interval_at(mid, segments, voices=phones["speaker_id"].to_numpy(dtype=object))
+    ok = slot >= 0
+    if not ok.any():
         return pd.DataFrame(columns=[*phones.columns, "segment_id"])
-    return pd.concat(parts, ignore_index=True)
+    found = phones[ok].assign(segment_id=segments["segment_id"].to_numpy()[slot[ok]])
+    # Voices in the order the segments first name them, as the segments are grouped.
+    rank = {voice: k for k, voice in enumerate(pd.unique(segments["speaker_id"]))}
+    order = np.argsort(found["speaker_id"].map(rank).to_numpy(dtype=np.int64), kind="stable")
+    return found.iloc[order].reset_index(drop=True)
 
 
 def aligned_tokens(transcript: pd.DataFrame, segments: pd.DataFrame, vowels: tuple[str, ...],
@@ -88,16 +114,12 @@ def _words_at(transcript: pd.DataFrame, phones: pd.DataFrame) -> pd.Series:
     words = transcript[(transcript["level"] == "words")
                        & transcript["label"].astype("string").str.strip().ne("")]
     found = pd.Series(pd.NA, index=phones.index, dtype="string")
-    for voice, mine in phones.groupby("speaker_id", sort=False):
-        theirs = words[words["speaker"] == voice].sort_values("start_s")
-        if theirs.empty:
-            continue
-        mid = ((mine["start_s"] + mine["end_s"]) / 2).to_numpy()
-        slot = np.searchsorted(theirs["start_s"].to_numpy(), mid, side="right") - 1
-        ok = slot >= 0
-        ok[ok] &= mid[ok] <= theirs["end_s"].to_numpy()[slot[ok]]
-        labels = theirs["label"].astype("string").str.strip().str.lower().to_numpy()
-        found.loc[mine.index[ok]] = labels[slot[ok]]
+    mid = ((phones["start_s"] + phones["end_s"]) / 2).to_numpy(dtype=np.float64)
+    slot = interval_at(mid, words.rename(columns={"speaker": "speaker_id"}),
+                       voices=phones["speaker_id"].to_numpy(dtype=object))
+    ok = slot >= 0
+    labels = words["label"].astype("string").str.strip().str.lower().to_numpy()
+    found.loc[phones.index[ok]] = labels[slot[ok]]
     return found
 
 
@@ -106,13 +128,9 @@ def nucleus_tokens(nuclei_s: np.ndarray, segments: pd.DataFrame) -> pd.DataFrame
     clipped to its segment (``phone`` is null)."""
     if not len(segments) or not len(nuclei_s):
         return pd.DataFrame(columns=TOKEN_COLUMNS)
-    order = np.argsort(segments["start_s"].to_numpy())
-    starts = segments["start_s"].to_numpy()[order]
-    ends = segments["end_s"].to_numpy()[order]
-    slot = np.searchsorted(starts, nuclei_s, side="right") - 1
+    slot = interval_at(nuclei_s, segments)
     ok = slot >= 0
-    ok[ok] &= nuclei_s[ok] <= ends[slot[ok]]
-    t, k = nuclei_s[ok], order[slot[ok]]
+    t, k = np.asarray(nuclei_s)[ok], slot[ok]
     return pd.DataFrame({
         "segment_id": segments["segment_id"].to_numpy()[k],
         "speaker_id": segments["speaker_id"].to_numpy()[k],

@@ -32,7 +32,7 @@ def praat_harmonicity(y: np.ndarray, sr: float, floor_hz: float = 75.0
 
 def assert_agrees_with_praat(y: np.ndarray, sr: float, floor_hz: float) -> None:
     ref_t, ref = praat_harmonicity(y, sr, floor_hz)
-    t, got = harmonicity_cc(y, sr, floor_hz=floor_hz)
+    t, got = harmonicity_cc(y, sr, pitch_floor_hz=floor_hz)
     np.testing.assert_allclose(t, ref_t, rtol=0, atol=1e-12)  # Praat's frame grid
     voiced = ref != UNVOICED_HNR_DB
     assert np.array_equal(got != UNVOICED_HNR_DB, voiced)  # Praat's voicing decisions
@@ -79,7 +79,7 @@ def test_recovers_a_planted_harmonics_to_noise_ratio(snr_db) -> None:
                    for k in range(1, 11))
     noise = rng.standard_normal(t.size)
     noise *= np.sqrt(np.mean(periodic**2) / np.mean(noise**2) / 10 ** (snr_db / 10))
-    _, hnr = harmonicity_cc(periodic + noise, SR, floor_hz=75.0)
+    _, hnr = harmonicity_cc(periodic + noise, SR, pitch_floor_hz=75.0)
     assert np.all(hnr != UNVOICED_HNR_DB)
     assert abs(np.median(hnr) - snr_db) < 1.0
 

@@ -35,9 +35,9 @@ def test_too_few_frames_keep_the_first_pass():
 
 def test_pitch_on_spans_equals_a_full_pass_inside_and_is_nan_outside():
     y = np.r_[glide(1.0, 110, 140), np.zeros(SR // 2), glide(1.0, 200, 180)]
-    full, _ = pitch_track(y, SR, floor_hz=70, ceiling_hz=300)
+    full, _ = pitch_track(y, SR, pitch_floor_hz=70, pitch_ceiling_hz=300)
     spans = np.array([[1.5, 2.5]])
-    part = pitch_on_spans(y, SR, spans, floor_hz=70, ceiling_hz=300)
+    part = pitch_on_spans(y, SR, spans, pitch_floor_hz=70, pitch_ceiling_hz=300)
     inside = np.isfinite(part) & np.isfinite(full)
     assert inside.sum() > 80
     np.testing.assert_allclose(part[inside], full[inside], rtol=0.01)
@@ -47,7 +47,7 @@ def test_pitch_on_spans_equals_a_full_pass_inside_and_is_nan_outside():
 def test_pitch_on_spans_handles_edges_and_nothing():
     y = glide(1.0, 120, 120)
     assert np.isnan(pitch_on_spans(y, SR, np.empty((0, 2)))).all()
-    edge = pitch_on_spans(y, SR, np.array([[0.0, 0.3], [0.8, 1.2]]), floor_hz=70,
-                          ceiling_hz=300)
+    edge = pitch_on_spans(y, SR, np.array([[0.0, 0.3], [0.8, 1.2]]), pitch_floor_hz=70,
+                          pitch_ceiling_hz=300)
     assert edge.shape == pitch_track(y, SR)[0].shape
     assert np.nanmedian(edge) == pytest.approx(120, rel=0.01)

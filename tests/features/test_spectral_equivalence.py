@@ -49,7 +49,7 @@ def _librosa_voice_frames(y, sr, *, hop_s=0.01, win_s=0.025, n_mfcc=20, n_mels=4
                                win_length=win)) ** 2
     fb = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin)
     mel_db = 10.0 * np.log10(np.maximum(fb @ spec, 1e-10))
-    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=n_mfcc)[1:].T.astype(np.float32)
+    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=n_mfcc)[1:].astype(np.float32)
     level = (10.0 * np.log10(np.maximum(spec.sum(axis=0), 1e-10))).astype(np.float32)
     return mfcc, level
 
@@ -60,7 +60,7 @@ def test_voice_frames_equal_the_librosa_computation(n) -> None:
     y = np.resize(_speechlike(10.0), n)
     mfcc, level = voice_frames(y, SR)
     ref_mfcc, ref_level = _librosa_voice_frames(y, SR)
-    assert mfcc.shape == ref_mfcc.shape == (1 + n // 160, 19)
+    assert mfcc.shape == ref_mfcc.shape == (19, 1 + n // 160)  # frames on the last axis
     np.testing.assert_array_equal(mfcc, ref_mfcc)
     np.testing.assert_array_equal(level, ref_level)
 

@@ -8,8 +8,8 @@ import pytest
 import soundfile as sf
 
 from corpora.corpus import Recording, read_corpus
-from features.registry import REGISTRY
-from speech.segmentation import SEGMENT_COLUMNS, SegmentationConfig, segment_recording
+from speech.schema import REGISTRY, SEGMENT_COLUMNS
+from speech.segmentation import SegmentationConfig, segment_recording
 
 
 @pytest.fixture(scope="module")

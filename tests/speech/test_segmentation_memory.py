@@ -9,7 +9,8 @@ import soundfile as sf
 
 from corpora.corpus import Recording, read_corpus
 from features.frames import n_frames
-from speech.segmentation import SegmentationConfig, _Tracks, segment_recording
+from speech.pass_one import FrameTracks
+from speech.segmentation import SegmentationConfig, segment_recording
 
 
 def _blocks(rng, sizes, shape, axis):
@@ -21,26 +22,29 @@ def _blocks(rng, sizes, shape, axis):
     return out
 
 
-@pytest.mark.parametrize(("shape", "axis"), [((), 0), ((22,), 1), ((19,), 0), ((3,), -1)])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("shape", [(), (22,), (19,), (2, 3)])
 @pytest.mark.parametrize("capacity", [250, 40])  # announced exactly, and far too short
-def test_tracks_equal_the_concatenated_blocks(shape, axis, capacity):
+def test_tracks_equal_the_concatenated_blocks(shape, order, capacity):
     rng = np.random.default_rng(0)
-    parts = _blocks(rng, [100, 100, 37, 13], shape, axis % (len(shape) + 1))
-    tracks = _Tracks(capacity)
+    parts = _blocks(rng, [100, 100, 37, 13], shape, len(shape))
+    tracks = FrameTracks(capacity)
     for part in parts:
-        tracks.add("x", part, axis=axis)
+        tracks.add("x", part, order=order)
     joined = tracks.get("x")
-    expected = np.concatenate(parts, axis=axis)
+    expected = np.concatenate(parts, axis=-1)
     assert joined.dtype == np.float32
     np.testing.assert_array_equal(joined, expected)
+    if order == "F" and len(shape) == 1:  # frames as rows without a copy
+        assert joined.T.flags.c_contiguous
 
 
 def test_absent_and_released_tracks_are_none():
-    tracks = _Tracks(10)
+    tracks = FrameTracks(10)
     tracks.add("f0", None)
     assert tracks.get("f0") is None
-    tracks.add("mfcc", np.ones((4, 19)), axis=0)
-    assert tracks.get("mfcc").shape == (4, 19)
+    tracks.add("mfcc", np.ones((19, 4)), order="F")
+    assert tracks.get("mfcc").shape == (19, 4)
     tracks.release("mfcc", "never_added")
     assert tracks.get("mfcc") is None
 

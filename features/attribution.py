@@ -1,0 +1,291 @@
+"""Who speaks when, frame by frame: speaker labels on the common frame grid and the
+segments they make.
+
+Three sources of labels, each a plain function over arrays (the conductor,
+:mod:`speech.segmentation`, chooses the source and reads the transcript):
+
+- :func:`labels_from_spans`: the intervals of a transcript's speaker tiers;
+- :func:`labels_from_channels`: the loudest channel of a channel-per-voice recording;
+- :func:`labels_from_clusters`: clustering of the inter-pausal units' voices
+  (:func:`features.speakers.attribute_from_frames`).
+
+Labels are voice indices (``-1``: no speech), one per frame, with a confidence in
+[0, 1] per frame; :func:`segments_from_labels` turns runs of one voice into
+segments. Frames and seconds are converted by the one rule of
+:mod:`features.frames` (frame ``k`` belongs to a span when its centre ``k * hop_s``
+lies in ``[start_s, end_s)``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from features.activity import voice_activity
+from features.frames import HOP_S, expand_ranges, merge_runs, runs, span_frames
+from features.speakers import attribute_from_frames
+from features.validation import check_signal, check_spans
+
+__all__ = [
+    "CHANNEL_MARGIN_DB",
+    "fill_within_runs",
+    "join_spans",
+    "labels_from_channels",
+    "labels_from_clusters",
+    "labels_from_spans",
+    "segments_from_labels",
+    "spans_mask",
+]
+
+#: Level margin (dB) of the loudest channel over the next that makes a confident
+#: call: cross-talk leaks a voice into the other channels some 10-30 dB down.
+CHANNEL_MARGIN_DB = 6.0
+
+
+def spans_mask(spans: np.ndarray, n_frames: int, hop_s: float = HOP_S) -> np.ndarray:
+    """Frames covered by any of the spans.
+
+    Parameters
+    ----------
+    spans : array_like, shape (n, 2)
+        ``[start_s, end_s]`` (s); may overlap.
+    n_frames : int
+        Frames of the grid.
+    hop_s : float
+        Frame hop (s).
+
+    Returns
+    -------
+    np.ndarray, shape (n_frames,), bool
+        True where a frame's centre lies in some ``[start_s, end_s)``.
+    """
+    first, end = span_frames(check_spans(spans), n_frames, hop_s)
+    # Difference array: +1 where a span opens, -1 where it closes.
+    diff = np.zeros(n_frames + 1, np.int64)
+    np.add.at(diff, first, 1)
+    np.add.at(diff, end, -1)
+    return np.cumsum(diff[:-1]) > 0
+
+
+def fill_within_runs(labels: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Fill ``-1`` labels from the nearest labelled frame of the same active run.
+
+    Filled forward, then backward; frames labelled ``-2`` neither give nor take.
+
+    Parameters
+    ----------
+    labels : np.ndarray, shape (n_frames,), int
+        Voice index per frame, ``-1`` unknown, ``-2`` excluded.
+    active : np.ndarray, shape (n_frames,), bool
+        Speech mask: its runs bound the filling.
+
+    Returns
+    -------
+    np.ndarray, shape (n_frames,), int
+    """
+    out = np.asarray(labels).copy()
+    active = np.asarray(active, dtype=bool)
+    run_id = np.cumsum(np.r_[True, active[1:] != active[:-1]])
+    idx = np.arange(out.size)
+    for reverse in (False, True):
+        o = out[::-1].copy() if reverse else out.copy()
+        r = run_id[::-1] if reverse else run_id
+        last = np.maximum.accumulate(np.where(o >= 0, idx, -1))  # last labelled so far
+        src = np.maximum(last, 0)
+        fill = (o == -1) & (last >= 0) & (r[src] == r)
+        o[fill] = o[src][fill]
+        out = o[::-1] if reverse else o
+    return out
+
+
+def labels_from_spans(
+    spans: list[np.ndarray], active: np.ndarray, *, hop_s: float = HOP_S
+) -> tuple[np.ndarray, np.ndarray]:
+    """Frame labels from each voice's intervals (a transcript's speaker tiers).
+
+    Parameters
+    ----------
+    spans : list of np.ndarray, shape (n_k, 2)
+        Voice ``k``'s intervals (s). Where voices overlap, the first listed wins.
+    active : np.ndarray, shape (n_frames,), bool
+        Speech mask (voice activity): only speech frames are labelled.
+    hop_s : float
+        Frame hop (s).
+
+    Returns
+    -------
+    labels : np.ndarray, shape (n_frames,), int
+        Voice index of each speech frame, ``-1`` outside speech. A speech frame
+        just outside every interval (the edges of the voice activity) takes the
+        label of the nearest labelled frame of the same stretch of speech.
+    confidence : np.ndarray, shape (n_frames,), float
+        1 where the intervals themselves give the frame's label, else 0.
+    """
+    active = np.asarray(active, dtype=bool)
+    n = active.size
+    labels = np.full(n, -1)
+    for k, voice_spans in enumerate(spans):
+        labels[spans_mask(voice_spans, n, hop_s) & (labels == -1)] = k
+    filled = fill_within_runs(np.where(active, labels, -2), active)
+    confidence = (filled == labels).astype(float)
+    return np.where(active, filled, -1), confidence
+
+
+def labels_from_channels(
+    levels_db: np.ndarray, *, hop_s: float = HOP_S, margin_db: float = CHANNEL_MARGIN_DB
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each speech frame to the loudest channel (one voice per channel).
+
+    Parameters
+    ----------
+    levels_db : np.ndarray, shape (n_channels, n_frames)
+        Intensity (dB) of each live channel.
+    hop_s : float
+        Frame hop (s).
+    margin_db : float
+        Margin of the loudest channel over the next that gives confidence 1.
+
+    Returns
+    -------
+    labels : np.ndarray, shape (n_frames,), int
+        Index of the loudest channel where any channel has speech
+        (:func:`features.activity.voice_activity` per channel), else -1.
+    confidence : np.ndarray, shape (n_frames,), float
+        ``clip(margin / margin_db, 0, 1)`` (1 with one channel).
+    """
+    levels = np.atleast_2d(np.asarray(levels_db))
+    n = levels.shape[1]
+    active = np.zeros(n, bool)
+    for row in levels:  # a few channels, each a whole-track call
+        active |= voice_activity(row, None, hop_s=hop_s)
+    loudest = np.argmax(levels, axis=0)
+    ordered = np.sort(levels, axis=0)
+    margin = ordered[-1] - ordered[-2] if levels.shape[0] > 1 else np.full(n, np.inf)
+    confidence = np.clip(margin / margin_db, 0.0, 1.0)
+    return np.where(active, loudest, -1), confidence
+
+
+def labels_from_clusters(
+    mfcc: np.ndarray, level_db: np.ndarray, ipus: np.ndarray, n_frames: int, *,
+    n_speakers: int, hop_s: float = HOP_S, f0_hz: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Frame labels from clustering the IPUs' voices.
+
+    Parameters
+    ----------
+    mfcc, level_db : np.ndarray, shapes (n_mfcc, n_frames) and (n_frames,)
+        :func:`features.speakers.voice_frames` of the recording.
+    ipus : np.ndarray, shape (n_ipus, 2)
+        Inter-pausal units (s), :func:`features.activity.speech_intervals`.
+    n_frames : int
+        Frames of the grid.
+    n_speakers : int
+        Voices to find.
+    hop_s : float
+        Frame hop (s).
+    f0_hz : np.ndarray, shape (n_frames,), optional
+        F0 track, a feature of the embeddings.
+
+    Returns
+    -------
+    labels : np.ndarray, shape (n_frames,), int
+        The voice of the IPU each frame lies in (0 = the voice with most speech),
+        -1 outside IPUs.
+    confidence : np.ndarray, shape (n_frames,), float
+        The IPU's clustering confidence.
+    """
+    ipus = check_spans(ipus, name="ipus")
+    labels, confidence = np.full(n_frames, -1), np.zeros(n_frames)
+    if not len(ipus):
+        return labels, confidence
+    ipu_labels, ipu_conf = attribute_from_frames(mfcc, level_db, ipus, n_speakers=n_speakers,
+                                                 hop_s=hop_s, f0_hz=f0_hz)
+    frames, owner = expand_ranges(*span_frames(ipus, n_frames, hop_s))
+    labels[frames] = ipu_labels[owner]
+    confidence[frames] = ipu_conf[owner]
+    return labels, confidence
+
+
+def segments_from_labels(
+    labels: np.ndarray, confidence: np.ndarray, *, hop_s: float = HOP_S,
+    min_speech_s: float = 0.1, merge_gap_s: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of one voice -> segments.
+
+    Parameters
+    ----------
+    labels : np.ndarray, shape (n_frames,), int
+        Voice index per frame, ``-1`` no speech.
+    confidence : np.ndarray, shape (n_frames,), float
+        Per-frame confidence of the label.
+    hop_s : float
+        Frame hop (s).
+    min_speech_s : float
+        Shorter segments are dropped (s).
+    merge_gap_s : float, optional
+        Merge consecutive segments of one voice separated by less than this (s)
+        (read utterances: pauses inside an utterance); None merges nothing.
+
+    Returns
+    -------
+    start_s, end_s : np.ndarray, shape (n_segments,), float
+        A run of frames ``a .. b-1`` spans ``[a * hop_s - hop_s/2, b * hop_s -
+        hop_s/2)`` (each frame stands for the hop around its centre), from 0.
+    voice : np.ndarray, shape (n_segments,), int
+    confidence : np.ndarray, shape (n_segments,), float
+        Mean of the frames' confidences.
+    """
+    labels = np.asarray(labels)
+    starts, ends = runs(labels)
+    keep = labels[starts] >= 0
+    starts, ends = starts[keep], ends[keep]
+    voice = labels[starts]
+    start_s = np.maximum(starts * hop_s - hop_s / 2, 0.0)
+    end_s = ends * hop_s - hop_s / 2
+    if merge_gap_s is not None:
+        start_s, end_s, voice = merge_runs(start_s, end_s, voice, max_gap_s=merge_gap_s)
+    long_enough = (end_s - start_s) >= min_speech_s
+    start_s, end_s, voice = start_s[long_enough], end_s[long_enough], voice[long_enough]
+    # Mean confidence per segment, vectorised over the frame ranges.
+    cum = np.r_[0.0, np.cumsum(confidence)]
+    first, end = span_frames(np.c_[start_s, end_s], labels.size, hop_s)
+    mean_confidence = (cum[end] - cum[first]) / np.maximum(end - first, 1)
+    return start_s, end_s, voice, mean_confidence
+
+
+def join_spans(
+    y: np.ndarray, sr: float, spans: np.ndarray, *, pad_s: float = 0.1, gap_s: float = 0.05
+) -> tuple[np.ndarray, np.ndarray]:
+    """One voice's stretches, each with ``pad_s`` of context, joined with ``gap_s``
+    of silence: one analysis (Praat's pitch, jitter, HNR) then covers that voice's
+    speech, and no period or analysis window runs from one stretch into the next.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n_samples,)
+        Signal.
+    sr : float
+        Sample rate (Hz).
+    spans : np.ndarray, shape (n, 2)
+        Stretches (s), clipped to the signal.
+    pad_s, gap_s : float
+        Context kept around each stretch, and silence between two (s).
+
+    Returns
+    -------
+    joined : np.ndarray, shape (n_joined,), the dtype of ``y``
+    spans : np.ndarray, shape (n, 2), float64
+        The stretches' times in ``joined`` (s).
+    """
+    y = check_signal(y, sr, dtype=None)
+    spans = check_spans(spans)
+    pad, gap = round(pad_s * sr), round(gap_s * sr)
+    starts = np.clip(np.round(spans[:, 0] * sr).astype(np.int64), 0, y.size)
+    ends = np.clip(np.round(spans[:, 1] * sr).astype(np.int64), 0, y.size)
+    lo, hi = np.clip(starts - pad, 0, y.size), np.clip(ends + pad, 0, y.size)
+    # Offset of each piece in the joined signal: the pieces before it and their gaps.
+    position = np.r_[0, np.cumsum(hi - lo + gap)[:-1]]
+    index, _ = expand_ranges(lo, hi)
+    joined = np.zeros(int(np.sum(hi - lo + gap)), dtype=y.dtype)
+    joined[expand_ranges(position, position + hi - lo)[0]] = y[index]
+    times = np.c_[position + starts - lo, position + ends - lo]
+    return joined, times.astype(np.float64).reshape(-1, 2) / sr
