@@ -287,66 +287,94 @@ def sibilant_measures(
     out["duration_s"] = tok[:, 1] - tok[:, 0]
     if n == 0:
         return out
-
     # Sample spans clipped to the signal.
     s = np.clip(np.rint(tok[:, 0] * sr).astype(np.int64), 0, x.size)
     e = np.clip(np.rint(tok[:, 1] * sr).astype(np.int64), 0, x.size)
     present = e > s
+    floor_power = _noise_floor_power(x, sr, hop_s, noise_floor_db)
+    out.update(_relative_intensities(x, sr, s, e, present, floor_power, vowels, context_s))
+    out["voiceless_ratio"] = _voiceless_ratio(x, sr, s, e, present, floor_power, voiced, hop_s)
+    todo, spectra = _middle_spectra(x, sr, s, e, present, fmin_hz=fmin_hz, fhi=fhi,
+                                    highpass_hz=highpass_hz, n_tapers=int(n_tapers), nw=nw,
+                                    window_s=window_s)
+    if todo.any():
+        for key, val in _moments(*spectra).items():
+            out[key][todo] = val
+    return out
 
-    # --- intensities: one cumulative sum --------------------------------------------
+
+def _noise_floor_power(x: np.ndarray, sr: float, hop_s: float,
+                       noise_floor_db: float | None) -> float:
+    """The reference of ``floor_rel_db``: the given level, or the 5th percentile of the
+    signal's hop-long frame powers."""
+    if noise_floor_db is None:
+        hop_n = max(1, round(hop_s * sr))
+        m = x.size // hop_n
+        frame_p = np.mean(x[: m * hop_n].reshape(m, hop_n) ** 2, axis=1) if m else np.zeros(1)
+        return float(np.percentile(frame_p, _FLOOR_PERCENTILE))
+    if np.isfinite(noise_floor_db):
+        return 10.0 ** (float(noise_floor_db) / 10.0)
+    raise ValueError(f"noise_floor_db must be finite, got {noise_floor_db!r}")
+
+
+def _relative_intensities(x: np.ndarray, sr: float, s: np.ndarray, e: np.ndarray,
+                          present: np.ndarray, floor_power: float,
+                          vowels: np.ndarray | None, context_s: float) -> dict[str, np.ndarray]:
+    """``intensity_rel_db`` and ``floor_rel_db`` of the tokens' sample spans ``[s, e)``,
+    from one cumulative sum of the signal's power."""
     cs = np.concatenate(([0.0], np.cumsum(x**2)))
     p_tok = _span_power(cs, s, e)
     ctx = round(context_s * sr)
     rs, re_ = np.clip(s - ctx, 0, x.size), s
     if vowels is not None:
         vw = check_spans(vowels, name="vowels", allow_missing=True)
-        if vw.shape[0] != n:
-            raise ValueError(f"vowels must have one row per token ({n}), got {vw.shape[0]}")
+        if vw.shape[0] != s.size:
+            raise ValueError(f"vowels must have one row per token ({s.size}), got {vw.shape[0]}")
         own = np.all(np.isfinite(vw), axis=1)
         vs = np.clip(np.rint(np.where(own, vw[:, 0], 0) * sr).astype(np.int64), 0, x.size)
         ve = np.clip(np.rint(np.where(own, vw[:, 1], 0) * sr).astype(np.int64), 0, x.size)
         rs, re_ = np.where(own, vs, rs), np.where(own, ve, re_)
     p_ref = _span_power(cs, rs, re_)
-    hop_n = max(1, round(hop_s * sr))
-    m = x.size // hop_n
-    frame_p = np.mean(x[: m * hop_n].reshape(m, hop_n) ** 2, axis=1) if m else np.zeros(1)
-    if noise_floor_db is None:
-        floor_power = float(np.percentile(frame_p, _FLOOR_PERCENTILE))
-    elif np.isfinite(noise_floor_db):
-        floor_power = 10.0 ** (float(noise_floor_db) / 10.0)
-    else:
-        raise ValueError(f"noise_floor_db must be finite, got {noise_floor_db!r}")
     with np.errstate(invalid="ignore"):
-        out["intensity_rel_db"] = np.where(present, _db(p_tok) - _db(p_ref), np.nan)
-        out["floor_rel_db"] = np.where(present, _db(p_tok) - _db(floor_power), np.nan)
+        return {"intensity_rel_db": np.where(present, _db(p_tok) - _db(p_ref), np.nan),
+                "floor_rel_db": np.where(present, _db(p_tok) - _db(floor_power), np.nan)}
 
-    # --- voicing on the frame grid ----------------------------------------------------
-    t0, t1 = s / sr, e / sr
-    k0, k1 = span_frames(np.c_[t0, t1], n_frames(x.size, sr, hop_s), hop_s, min_frames=1)
+
+def _voiceless_ratio(x: np.ndarray, sr: float, s: np.ndarray, e: np.ndarray,
+                     present: np.ndarray, floor_power: float, voiced: np.ndarray | None,
+                     hop_s: float) -> np.ndarray:
+    """Fraction of the frames of each token (the frame nearest its midpoint when it
+    holds no frame centre) that are not voiced, from ``voiced`` or the signal."""
+    k0, k1 = span_frames(np.c_[s / sr, e / sr], n_frames(x.size, sr, hop_s), hop_s,
+                         min_frames=1)
     k1 = np.where(present, k1, k0)
-    if voiced is not None:
-        v = np.asarray(voiced)
-        if v.ndim != 1:
-            raise ValueError(f"voiced must have shape (n_frames,), got {v.shape!r}")
-        k0c, k1c = np.clip(k0, 0, v.size), np.clip(k1, 0, v.size)
-        vcs = np.concatenate(([0], np.cumsum(~v.astype(bool))))
-        cnt = k1c - k0c
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["voiceless_ratio"] = np.where(
-                cnt > 0, (vcs[k1c] - vcs[k0c]) / np.maximum(cnt, 1), np.nan
-            )
-    else:
-        out["voiceless_ratio"] = _voiceless_from_signal(x, sr, k0, k1, hop_s, floor_power)
+    if voiced is None:
+        return _voiceless_from_signal(x, sr, k0, k1, hop_s, floor_power)
+    v = np.asarray(voiced)
+    if v.ndim != 1:
+        raise ValueError(f"voiced must have shape (n_frames,), got {v.shape!r}")
+    k0c, k1c = np.clip(k0, 0, v.size), np.clip(k1, 0, v.size)
+    vcs = np.concatenate(([0], np.cumsum(~v.astype(bool))))
+    cnt = k1c - k0c
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cnt > 0, (vcs[k1c] - vcs[k0c]) / np.maximum(cnt, 1), np.nan)
 
-    # --- multitaper spectra of the middle windows -------------------------------------
+
+def _middle_spectra(x: np.ndarray, sr: float, s: np.ndarray, e: np.ndarray,
+                    present: np.ndarray, *, fmin_hz: float, fhi: float, highpass_hz: float,
+                    n_tapers: int, nw: float, window_s: float):
+    """Multitaper power spectra, in the band, of the window at each token's middle.
+
+    Returns ``todo`` (tokens long enough to have a spectrum) and ``(spec, freqs)``:
+    spectra (n_todo, n_band) and their frequencies (Hz)."""
     w_full = max(1, round(window_s * sr))
     quantum = max(1, round(_LENGTH_QUANTUM_S * sr))
     length = np.minimum(e - s, w_full)
     length = np.where(length < w_full, (length // quantum) * quantum, length)
-    length = np.where(length >= max(_MIN_WINDOW_SAMPLES, int(n_tapers) + 1), length, 0)
+    length = np.where(length >= max(_MIN_WINDOW_SAMPLES, n_tapers + 1), length, 0)
     todo = present & (length > 0)
     if not todo.any():
-        return out
+        return todo, None
     pad = max(64, round(0.01 * sr))
     centre = (s + e) // 2
     seg = _gather(x, centre[todo] - w_full // 2 - pad, w_full + 2 * pad)
@@ -362,14 +390,11 @@ def sibilant_measures(
         rows = np.flatnonzero(lens == m_len)
         off = pad + (w_full - int(m_len)) // 2
         win = seg[rows, off : off + int(m_len)]
-        k = min(int(n_tapers), int(m_len) - 1)
+        k = min(n_tapers, int(m_len) - 1)
         tapers = dpss(int(m_len), min(nw, (int(m_len) - 1) / 2.0), Kmax=k)  # (K, M), unit energy
         ft = scipy.fft.rfft(win[:, None, :] * tapers[None, :, :], nfft, axis=-1)
         spec[rows] = np.mean(np.abs(ft[..., band]) ** 2, axis=1)
-    mom = _moments(spec, freqs[band])
-    for key, val in mom.items():
-        out[key][todo] = val
-    return out
+    return todo, (spec, freqs[band])
 
 
 def classify_realisation(
