@@ -1,0 +1,135 @@
+"""Specifications of frame-level speaker attribution (features.attribution): labels from
+a transcript's spans, the loudest channel and IPU clusters, segments from labels, and
+the joining of one voice's stretches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from features.attribution import (
+    fill_within_runs,
+    join_spans,
+    labels_from_channels,
+    labels_from_clusters,
+    labels_from_spans,
+    segments_from_labels,
+    spans_mask,
+)
+from features.speakers import attribute_from_frames, voice_frames
+
+HOP = 0.01
+
+
+def test_spans_mask_takes_frames_centred_in_each_span():
+    mask = spans_mask(np.array([[0.015, 0.045], [0.08, 0.1], [0.09, 0.095]]), 12, HOP)
+    assert np.flatnonzero(mask).tolist() == [2, 3, 4, 8, 9]
+
+
+def test_fill_within_runs_stays_inside_a_run_and_skips_excluded_frames():
+    active = np.array([1, 1, 1, 1, 0, 1, 1, 1], dtype=bool)
+    labels = np.array([-1, 0, -1, -1, -2, -1, -1, 1])
+    assert fill_within_runs(labels, active).tolist() == [0, 0, 0, 0, -2, 1, 1, 1]
+    # A run with no labelled frame stays unlabelled.
+    assert fill_within_runs(np.array([-1, -1]), np.array([True, True])).tolist() == [-1, -1]
+
+
+def test_labels_from_spans_labels_speech_and_fills_its_edges():
+    active = np.zeros(40, bool)
+    active[5:30] = True
+    spans = [np.array([[0.08, 0.15]]), np.array([[0.15, 0.25]])]
+    labels, confidence = labels_from_spans(spans, active, hop_s=HOP)
+    assert (labels[:5] == -1).all() and (labels[30:] == -1).all()
+    # Frames 5-7 precede voice 0's words (VAD edge): filled from frame 8, confidence 0.
+    assert labels[5:15].tolist() == [0] * 10 and labels[15:30].tolist() == [1] * 15
+    assert confidence[5:8].tolist() == [0, 0, 0] and (confidence[8:25] == 1).all()
+    assert (confidence[25:30] == 0).all()
+
+
+def test_first_listed_voice_wins_an_overlap():
+    labels, _ = labels_from_spans([np.array([[0.0, 0.1]]), np.array([[0.05, 0.2]])],
+                                  np.ones(20, bool), hop_s=HOP)
+    assert labels[:10].tolist() == [0] * 10 and labels[10:20].tolist() == [1] * 10
+
+
+def test_labels_from_channels_takes_the_loudest_and_its_margin():
+    rng = np.random.default_rng(0)
+    n = 300
+    levels = np.full((2, n), -80.0) + rng.normal(0, 0.5, (2, n))
+    levels[0, 50:120] = -20.0  # voice 0 speaks, leaking 9 dB down into channel 1
+    levels[1, 50:120] = -29.0
+    levels[1, 180:260] = -22.0  # voice 1 speaks, leaking 3 dB down into channel 0
+    levels[0, 180:260] = -25.0
+    labels, confidence = labels_from_channels(levels, hop_s=HOP)
+    assert (labels[60:110] == 0).all() and (labels[190:250] == 1).all()
+    assert (labels[:40] == -1).all()
+    np.testing.assert_allclose(confidence[60:110], 1.0)
+    np.testing.assert_allclose(confidence[190:250], 0.5)
+
+
+def test_segments_from_labels_runs_edges_and_mean_confidence():
+    labels = np.array([-1, 0, 0, 0, -1, -1, 1, 1, 1, 1, 1, -1])
+    confidence = np.array([0, 1, 1, 0.4, 0, 0, 1, 1, 1, 1, 0.5, 0])
+    start, end, voice, conf = segments_from_labels(labels, confidence, hop_s=HOP,
+                                                   min_speech_s=0.0)
+    np.testing.assert_allclose(start, [0.005, 0.055])
+    np.testing.assert_allclose(end, [0.035, 0.105])
+    assert voice.tolist() == [0, 1]
+    np.testing.assert_allclose(conf, [0.8, 0.9])
+
+
+def test_segments_from_labels_merges_short_pauses_and_drops_short_runs():
+    labels = np.r_[np.zeros(20, int), -np.ones(5, int), np.zeros(20, int), -np.ones(30, int),
+                   np.zeros(3, int)]
+    start, end, voice, _ = segments_from_labels(labels, np.ones(labels.size), hop_s=HOP,
+                                                min_speech_s=0.1, merge_gap_s=0.1)
+    np.testing.assert_allclose(np.c_[start, end], [[0.0, 0.445]])
+    assert voice.tolist() == [0]
+    assert segments_from_labels(np.full(5, -1), np.ones(5))[0].size == 0
+
+
+def test_join_spans_keeps_each_stretch_and_its_context():
+    sr = 1000
+    y = np.arange(1000, dtype=np.float64)
+    joined, spans = join_spans(y, sr, np.array([[0.1, 0.2], [0.5, 0.6]]), pad_s=0.01,
+                               gap_s=0.005)
+    # [90, 210) then 5 zeros, then [490, 610) then 5 zeros.
+    np.testing.assert_array_equal(joined[:120], y[90:210])
+    np.testing.assert_array_equal(joined[120:125], 0)
+    np.testing.assert_array_equal(joined[125:245], y[490:610])
+    np.testing.assert_allclose(spans, [[0.01, 0.11], [0.135, 0.235]])
+    np.testing.assert_array_equal(joined[np.rint(spans[1] * sr).astype(int)], [500, 0.0 + 600])
+
+
+@pytest.fixture(scope="module")
+def two_voices():
+    """Two alternating synthetic voices (harmonic series, F0 110 Hz vs 220 Hz, with
+    different spectral tilts), 8 IPUs separated by 0.3 s of silence."""
+    sr = 16000
+    rng = np.random.default_rng(1)
+    pieces, ipus, t = [], [], 0.0
+    for i in range(8):
+        voice = i % 2
+        n = int(sr * 0.8)
+        time = np.arange(n) / sr
+        f0 = 110.0 if voice == 0 else 220.0
+        x = sum(np.sin(2 * np.pi * f0 * k * time) / (k ** (1.0 + voice)) for k in range(1, 30))
+        pieces += [0.1 * x + 0.001 * rng.standard_normal(n), np.zeros(int(0.3 * sr))]
+        ipus.append([t, t + 0.8])
+        t += 1.1
+    return np.concatenate(pieces), sr, np.array(ipus)
+
+
+def test_labels_from_clusters_spread_each_ipu_label_to_its_frames(two_voices):
+    y, sr, ipus = two_voices
+    mfcc, level = voice_frames(y, sr, hop_s=HOP)
+    n = mfcc.shape[-1]
+    labels, confidence = labels_from_clusters(mfcc, level, ipus, n, n_speakers=2, hop_s=HOP)
+    ipu_labels, ipu_conf = attribute_from_frames(mfcc, level, ipus, n_speakers=2, hop_s=HOP)
+    # (How well the voices are told apart is features.speakers' specification.)
+    assert set(ipu_labels) <= {0, 1} and ((ipu_conf >= 0) & (ipu_conf <= 1)).all()
+    for k, (start, end) in enumerate(ipus):
+        inside = slice(int(np.ceil(start / HOP - 1e-9)), int(np.ceil(end / HOP - 1e-9)))
+        assert (labels[inside] == ipu_labels[k]).all()
+        assert (confidence[inside] == ipu_conf[k]).all()
+    assert (labels[int(0.85 / HOP) : int(1.05 / HOP)] == -1).all()  # the pause
