@@ -34,14 +34,8 @@ from models.vowel_space import vowel_space
 from speech import __version__
 from speech.executors import TaskFailed, run_tasks
 from speech.privacy import erased_speakers, store_key
-from speech.segmentation import (
-    ERROR_COLUMNS,
-    RECORDING_COLUMNS,
-    SEGMENT_COLUMNS,
-    RecordingResult,
-    SegmentationConfig,
-    segment_recording,
-)
+from speech.schema import ERROR_COLUMNS, RECORDING_COLUMNS, SEGMENT_COLUMNS
+from speech.segmentation import RecordingResult, SegmentationConfig, segment_recording
 from speech.store import PARTITIONED_TABLES, Store, config_hash, fingerprint
 
 #: Segment columns that are keys, times or labels, not features to average per speaker.
