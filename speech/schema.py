@@ -69,8 +69,11 @@ SEGMENT_TABLE: tuple[tuple[str, str, str, str], ...] = (
     (
         "confidence",
         "1",
-        "Confidence of the voice attribution, in [0, 1] (1 for transcript "
-        "and single-voice attribution).",
+        "Confidence of the voice attribution, in [0, 1], the mean over the segment's frames "
+        "(frame centres in [start_s, end_s)): transcript, 1 where the speaker tiers cover "
+        "the frame, 0 where it took a neighbour's label; channel, the loudest channel's "
+        "margin over the next / 6 dB; cluster, the IPU's clustering confidence; 1 for a "
+        "single voice.",
         _SEG,
     ),
     (
