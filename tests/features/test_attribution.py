@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from features.activity import speech_intervals
 from features.attribution import (
     fill_within_runs,
     join_spans,
@@ -16,6 +19,7 @@ from features.attribution import (
     segments_from_labels,
     spans_mask,
 )
+from features.frames import expand_ranges, span_frames
 from features.speakers import attribute_from_frames, voice_frames
 
 HOP = 0.01
@@ -133,3 +137,21 @@ def test_labels_from_clusters_spread_each_ipu_label_to_its_frames(two_voices):
         assert (labels[inside] == ipu_labels[k]).all()
         assert (confidence[inside] == ipu_conf[k]).all()
     assert (labels[int(0.85 / HOP) : int(1.05 / HOP)] == -1).all()  # the pause
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=300))
+def test_ipu_spans_map_back_to_exactly_their_speech_frames(mask):
+    # The segmenter's round trip: frames -> IPU seconds (speech_intervals) -> frames
+    # (the frame rule) -> segments. Every speech frame, and no other, is in an IPU,
+    # and the segments of one voice are the IPUs (the former rint rule put a silent
+    # frame into some of them: round half to even of k - 0.5).
+    active = np.array(mask)
+    ipus = speech_intervals(active, hop_s=HOP)
+    frames, _ = expand_ranges(*span_frames(ipus, active.size, HOP))
+    np.testing.assert_array_equal(frames, np.flatnonzero(active))
+    labels = np.full(active.size, -1)
+    labels[frames] = 0
+    start, end, _, _ = segments_from_labels(labels, np.ones(active.size), hop_s=HOP,
+                                            min_speech_s=0.0)
+    np.testing.assert_allclose(np.c_[start, end], ipus, atol=1e-12)
