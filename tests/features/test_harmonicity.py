@@ -105,9 +105,9 @@ def test_float32_input_gives_the_float64_values(voices) -> None:
 
 @pytest.mark.parametrize(("kwargs", "name"), [
     ({"time_step_s": 0.0}, "time_step_s"),
-    ({"floor_hz": -75.0}, "floor_hz"),
+    ({"pitch_floor_hz": -75.0}, "pitch_floor_hz"),
     ({"periods_per_window": np.nan}, "periods_per_window"),
-    ({"floor_hz": 4000.0}, "window too short"),
+    ({"pitch_floor_hz": 4000.0}, "window too short"),
 ])
 def test_bad_arguments_are_named(kwargs, name) -> None:
     with pytest.raises(ValueError, match=name):
