@@ -5,7 +5,10 @@ One Praat analysis per recording, then NumPy per segment:
 1. one glottal-pulse PointProcess for the whole recording (Praat's
    "Sound: To PointProcess (periodic, cc)...", which is "To Pitch" (the
    autocorrelation method, default settings) then "Sound & Pitch: To
-   PointProcess (cc)": "cc" names how pulses are placed, not the pitch method);
+   PointProcess (cc)": "cc" names how pulses are placed, not the pitch method).
+   The "To Pitch" step is :func:`features.pitch.pitch_ac` (``engine="vectorised"``,
+   the default) or Praat's own (``engine="praat"``); the pulses are placed by
+   Praat from that pitch either way;
 2. one harmonicity track for the whole recording: Praat's "Sound: To Harmonicity
    (cc)...", computed by :func:`features.harmonicity.harmonicity_cc` (all frames
    in one batched FFT) or, with ``hnr_method="praat"``, by Praat itself;
@@ -59,7 +62,8 @@ import parselmouth
 from parselmouth.praat import call
 
 from features.harmonicity import UNVOICED_HNR_DB, harmonicity_cc
-from features.tracks import as_mono
+from features.pitch import pitch_ac
+from features.tracks import ENGINES, as_mono
 from features.validation import check_spans
 
 __all__ = ["MEASURES", "UNVOICED_HNR_DB", "Measure", "voice_quality"]
@@ -287,6 +291,7 @@ def voice_quality(
     hnr_silence_threshold: float = 0.1,
     hnr_periods_per_window: float = 1.0,
     hnr_method: str = "numpy",
+    engine: str = "vectorised",
 ) -> dict[str, np.ndarray]:
     """Jitter, shimmer and HNR of each segment, as Praat's voice report computes them.
 
@@ -316,6 +321,11 @@ def voice_quality(
         analysis with the correlations of all frames from one batched FFT (3-20x
         faster; frame HNRs within a few hundredths of a dB of Praat's, see its tests);
         ``"praat"``: Praat's own "To Harmonicity (cc)" through Parselmouth.
+    engine : {"vectorised", "praat"}
+        Who computes the pitch analysis that places the pulses and gives the
+        report's HNR: :func:`features.pitch.pitch_ac` (default) or Praat's "To
+        Pitch". The pulses are then placed by Praat's "Sound & Pitch: To
+        PointProcess (cc)" either way.
 
     Returns
     -------
@@ -372,6 +382,8 @@ def voice_quality(
     ):
         if not (np.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     if hnr_method not in ("numpy", "praat"):
         raise ValueError(f"hnr_method must be 'numpy' or 'praat', got {hnr_method!r}")
     for name, value in (
@@ -394,9 +406,9 @@ def voice_quality(
     # Praat's "To PointProcess (periodic, cc)" is "To Pitch" (autocorrelation, default
     # settings) then "Sound & Pitch: To PointProcess (cc)": done in two steps here, the
     # pulses are the same and the pitch's strengths give the voice report's HNR.
-    pitch = sound.to_pitch_ac(pitch_floor=float(pitch_floor_hz),
-                              pitch_ceiling=float(pitch_ceiling_hz))
-    pulses = call([sound, pitch], "To PointProcess (cc)")
+    report = _report_pitch(sound, x, sr, float(pitch_floor_hz), float(pitch_ceiling_hz),
+                           engine)
+    pulses = call([sound, report.pitch], "To PointProcess (cc)")
     n_points = int(call(pulses, "Get number of points"))
     t = call(pulses, "To Matrix").values[0] if n_points else np.zeros(0)
     hnr_args = (float(hnr_time_step_s), float(pitch_floor_hz), float(hnr_silence_threshold),
@@ -414,7 +426,8 @@ def voice_quality(
     start, end = seg[:, 0], seg[:, 1]
     proper = end > start
     out["hnr_db"] = _hnr_means(hnr, hnr_x1, hnr_dx, start, end, proper)
-    out["hnr_report_db"] = _report_hnr_means(pitch, float(pitch_ceiling_hz), start, end, proper)
+    out["hnr_report_db"] = _report_hnr_means(report, float(pitch_ceiling_hz), start, end,
+                                             proper)
     # Pulses in [start, end] (Praat's getWindowPoints): indices imin..imax inclusive.
     imin = np.searchsorted(t, start, side="left")
     imax = np.where(proper, np.searchsorted(t, end, side="right") - 1, imin - 1)
@@ -540,7 +553,43 @@ def _hnr_means(
         return np.where(proper & (count > 0), total / count, np.nan)
 
 
-def _report_hnr_means(pitch: parselmouth.Pitch, pitch_ceiling_hz: float, start: np.ndarray,
+@dataclass(frozen=True)
+class _ReportPitch:
+    """The voice report's pitch: a Praat Pitch for the pulses, and the chosen
+    candidates' frequency (Hz) and strength per frame (shape (nx,), frame ``i``
+    at ``x1 + i dx``; the analysis spans ``[xmin, xmax]``)."""
+
+    pitch: parselmouth.Pitch
+    frequency: np.ndarray
+    strength: np.ndarray
+    x1: float
+    dx: float
+    xmin: float
+    xmax: float
+
+
+def _report_pitch(sound: parselmouth.Sound, x: np.ndarray, sr: float, floor_hz: float,
+                  ceiling_hz: float, engine: str) -> _ReportPitch:
+    """Praat's "To Pitch" with default settings (time step ``0.75 / floor_hz``), by
+    either engine. For the vectorised one, the path's F0 is handed to Praat as a
+    Pitch ("Matrix: To Pitch": one candidate per frame, 0 where unvoiced), which is
+    all that "To PointProcess (cc)" reads of it."""
+    if engine == "praat":
+        pitch = sound.to_pitch_ac(pitch_floor=floor_hz, pitch_ceiling=ceiling_hz)
+        sel = pitch.selected_array
+        return _ReportPitch(pitch, sel["frequency"].astype(np.float64),
+                            sel["strength"].astype(np.float64), float(pitch.x1),
+                            float(pitch.dx), float(pitch.xmin), float(pitch.xmax))
+    track = pitch_ac(x, sr, pitch_floor_hz=floor_hz, pitch_ceiling_hz=ceiling_hz)
+    f0 = track.selected_frequency
+    matrix = call("Create Matrix", "f0", float(sound.xmin), float(sound.xmax), f0.size,
+                  track.dx, track.x1, 1.0, 1.0, 1, 1.0, 1.0, "0")
+    matrix.values = f0[None, :]
+    return _ReportPitch(call(matrix, "To Pitch"), f0, track.selected_strength, track.x1,
+                        track.dx, float(sound.xmin), float(sound.xmax))
+
+
+def _report_hnr_means(pitch: _ReportPitch, pitch_ceiling_hz: float, start: np.ndarray,
                       end: np.ndarray, proper: np.ndarray) -> np.ndarray:
     """The voice report's "Mean harmonics-to-noise ratio" of each ``[start, end]``.
 
@@ -551,8 +600,7 @@ def _report_hnr_means(pitch: parselmouth.Pitch, pitch_ceiling_hz: float, start: 
     frames, over the stretch of time where it is defined, with Praat's corrections
     within the first and last half frame. Shape (n,), NaN where nothing is defined.
     """
-    sel = pitch.selected_array
-    r, f = sel["strength"].astype(np.float64), sel["frequency"].astype(np.float64)
+    r, f = pitch.strength, pitch.frequency
     with np.errstate(divide="ignore", invalid="ignore"):
         db = np.where(r <= 1e-15, -150.0,
                       np.where(r > 1.0 - 1e-15, 150.0, 10.0 * np.log10(r / (1.0 - r))))

@@ -3,12 +3,14 @@
 Usage::
 
     python scripts/stage_times.py [AUDIO] [--speakers 2] [--formant-ceilings 10]
+                                  [--engine vectorised|praat]
 
 Runs ``speech.segmentation.segment_recording`` on ``AUDIO`` (default: 10 minutes
 of synthetic two-voice interview, as ``speech-profile bench``) pinned to one CPU
 (:func:`speech.bench.one_cpu`), once as the feature core (no vowel or /s/
 tokens) and once in full, after a warm-up, and prints the wall time of each
-stage: Praat's pitch analyses (the 10 ms passes and the voice-quality pitch),
+stage: the pitch analyses (the 10 ms passes and the voice-quality pitch, by
+the vectorised engine or Praat's),
 Praat's periodic point process, our HNR, the spectral and intensity tracks,
 clustering, Fast Track's Burg analyses and ceiling choice, and /s/. Stages are
 timed by wrapping the functions the pipeline calls, so a stage nested in
@@ -28,6 +30,7 @@ from pathlib import Path
 import parselmouth
 
 import features.formants as formants
+import features.tracks as tracks
 import features.voice as voice
 import speech.pass_one as pass_one
 import speech.segmentation as segmentation
@@ -57,6 +60,8 @@ def _instrument() -> None:
         return _timed(label, pitch)(sound, *args, **kwargs)
 
     parselmouth.Sound.to_pitch_ac = to_pitch_ac
+    tracks.pitch_ac = _timed("vectorised pitch, 10 ms passes", tracks.pitch_ac)
+    voice.pitch_ac = _timed("vectorised pitch, voice-quality pitch", voice.pitch_ac)
     call = voice.call
 
     def praat_call(*args, **kwargs):
@@ -80,14 +85,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("audio", type=Path, nargs="?")
     parser.add_argument("--speakers", type=int, default=2)
     parser.add_argument("--formant-ceilings", type=int, default=10)
+    parser.add_argument("--engine", default="vectorised", choices=("vectorised", "praat"))
     args = parser.parse_args(argv)
     _instrument()
     with tempfile.TemporaryDirectory() as tmp:
         audio = args.audio or synthetic_speech(Path(tmp) / "bench.wav", 600.0)
         recording = Recording(audio.stem, audio, "interview" if args.speakers > 1
                               else "utterance", "BENCH", args.speakers)
-        configs = {"feature core": SegmentationConfig(token_voices="none"),
-                   "full": SegmentationConfig(formant_ceilings=args.formant_ceilings)}
+        configs = {"feature core": SegmentationConfig(token_voices="none", engine=args.engine),
+                   "full": SegmentationConfig(formant_ceilings=args.formant_ceilings,
+                                              engine=args.engine)}
         with one_cpu() as pinned:
             segment_recording(recording, configs["full"])  # warm-up
             for name, config in configs.items():

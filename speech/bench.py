@@ -122,13 +122,13 @@ def synthetic_speech(path: Path, seconds: float = 600.0, *, seed: int = 0) -> Pa
 
 
 def run_bench(audio: Path, *, repeats: int = 3, n_speakers: int = 2,
-              formant_ceilings: int = 10) -> BenchResult:
-    """Time our extraction and openSMILE (if installed) on ``audio``, one CPU each
-    (see :func:`one_cpu`)."""
+              formant_ceilings: int = 10, engine: str = "vectorised") -> BenchResult:
+    """Time our extraction (with ``engine``, see :class:`SegmentationConfig`) and
+    openSMILE (if installed) on ``audio``, one CPU each (see :func:`one_cpu`)."""
     info = sf.info(audio)
     recording = Recording(audio.stem, audio, "interview" if n_speakers > 1 else "utterance",
                           "BENCH", n_speakers)
-    config = SegmentationConfig(formant_ceilings=formant_ceilings)
+    config = SegmentationConfig(formant_ceilings=formant_ceilings, engine=engine)
     try:
         import opensmile
 
@@ -136,7 +136,7 @@ def run_bench(audio: Path, *, repeats: int = 3, n_speakers: int = 2,
                                 feature_level=opensmile.FeatureLevel.Functionals, num_workers=1)
     except ImportError:
         smile = None
-    core_config = SegmentationConfig(token_voices="none")
+    core_config = SegmentationConfig(token_voices="none", engine=engine)
     ours, core, theirs = [], [], []
     with one_cpu() as pinned:
         segment_recording(recording, config)  # warm-up: imports, Praat, numba

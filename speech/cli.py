@@ -287,6 +287,11 @@ def extract(
         int, typer.Option(help="Candidate formant ceilings per voice (Fast Track); the vowel "
                           "stage's time is proportional to it.", min=2),
     ] = 10,
+    engine: Annotated[
+        str, typer.Option(help="Measurement engine: vectorised (Praat's algorithms on all "
+                          "frames at once) or praat (Praat itself, to reproduce Praat "
+                          "scripts exactly)."),
+    ] = "vectorised",
 ) -> None:
     """Segment a corpus into the store: recordings, segments and errors tables.
 
@@ -303,7 +308,7 @@ def extract(
     try:
         config = SegmentationConfig(vad=vad, attribution=attribution, min_pause_s=min_pause,
                                     features=features, keep_text=keep_text,
-                                    formant_ceilings=formant_ceilings)
+                                    formant_ceilings=formant_ceilings, engine=engine)
         if jobs < 1:
             raise ValueError(f"--jobs must be at least 1, got {jobs}")
         Store(store).check_writable()  # before any work: a full or read-only store
@@ -401,15 +406,25 @@ def profile(
     audio: Annotated[Path, typer.Argument(help="An audio file (any supported format).")],
     speakers: Annotated[int, typer.Option("--speakers", "-n", help="Voices in it.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Every feature, as JSON.")] = False,
+    engine: Annotated[
+        str, typer.Option(help="Measurement engine: vectorised (Praat's algorithms on all "
+                          "frames at once) or praat (Praat itself, to reproduce Praat "
+                          "scripts exactly)."),
+    ] = "vectorised",
 ) -> None:
     """Profile one recording without a corpus: segments, then per voice the
     duration-weighted means of every feature (voice 1 = the one with most speech)."""
     import json
 
     from speech.profile import ProfileError, profile_recording
+    from speech.segmentation import SegmentationConfig
 
     try:
-        result = profile_recording(audio, speakers=speakers)
+        config = SegmentationConfig(engine=engine)
+    except ValueError as e:
+        raise bad_input(str(e), "Bad setting:") from e
+    try:
+        result = profile_recording(audio, speakers=speakers, config=config)
     except ProfileError as e:
         raise bad_input(str(e), e.title) from e
     if as_json:
@@ -446,6 +461,11 @@ def bench(
     formant_ceilings: Annotated[
         int, typer.Option(help="Candidate formant ceilings of the full extraction.", min=2),
     ] = 10,
+    engine: Annotated[
+        str, typer.Option(help="Measurement engine: vectorised (Praat's algorithms on all "
+                          "frames at once) or praat (Praat itself, to reproduce Praat "
+                          "scripts exactly)."),
+    ] = "vectorised",
 ) -> None:
     """Time the full extraction against openSMILE eGeMAPSv02 functionals on the same
     audio, one CPU each (pinned), alternately; prints times-real-time and the ratio.
@@ -455,7 +475,12 @@ def bench(
     import tempfile
 
     from speech.bench import run_bench, synthetic_speech
+    from speech.segmentation import SegmentationConfig
 
+    try:
+        SegmentationConfig(engine=engine)
+    except ValueError as e:
+        raise bad_input(str(e), "Bad setting:") from e
     with tempfile.TemporaryDirectory() as tmp:
         if audio is None:
             with console.status(f"Synthesising {seconds:.0f} s of speech ..."):
@@ -463,11 +488,13 @@ def bench(
         elif not audio.is_file():
             raise bad_input(f"{audio}: file not found", "Cannot bench:")
         with console.status(f"Timing {repeats} runs of each ..."):
-            result = run_bench(audio, repeats=repeats, formant_ceilings=formant_ceilings)
+            result = run_bench(audio, repeats=repeats, formant_ceilings=formant_ceilings,
+                               engine=engine)
     where = ("one CPU each (process pinned)" if result.pinned else
              "threads limited to 1 each (this OS cannot pin a process: Praat's pitch "
              "analysis may still use several CPUs)")
-    console.print(f"audio: {result.audio_s:.0f} s; medians of {repeats} runs, {where}")
+    console.print(f"audio: {result.audio_s:.0f} s; engine {engine}; medians of {repeats} "
+                  f"runs, {where}")
     console.print(f"speech-profile, full (segmentation, attribution, every feature, vowel "
                   f"and /s/ tokens, {formant_ceilings} formant ceilings): "
                   f"{result.ours_median_s:.2f} s = {result.ours_rt:.0f}x real time")

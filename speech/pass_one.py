@@ -121,7 +121,7 @@ def pass_one(recording: Recording, config, want_mfcc: bool):
         tracks.add("intensity", intensity_db(mix, sr, hop_s=hop)[keep])
         tracks.add("vowel_band", intensity_db(mix, sr, hop_s=hop, band_hz=VOWEL_BAND_HZ)[keep])
         f0, _ = pitch_track(mix, sr, hop_s=hop, pitch_floor_hz=config.pitch_floor_hz,
-                            pitch_ceiling_hz=config.pitch_ceiling_hz)
+                            pitch_ceiling_hz=config.pitch_ceiling_hz, engine=config.engine)
         tracks.add("f0", f0[keep])
         if recording.channels:
             tracks.add("channel_levels", np.stack(

@@ -47,7 +47,7 @@ from features.registry import track_quantity, unit_suffix
 from features.rhythm import INTERVAL_COLUMNS, interval_metrics, segment_timing
 from features.sibilants import classify_realisation, sibilant_measures
 from features.spectral import TRACKS as SPECTRAL_TRACKS
-from features.tracks import adapted_pitch_range, pitch_on_spans
+from features.tracks import ENGINES, adapted_pitch_range, pitch_on_spans
 from features.voice import MEASURES as VOICE_MEASURES
 from features.voice import voice_quality
 from features.vowel_qc import mahalanobis_outliers
@@ -129,9 +129,11 @@ class SegmentationConfig:
         checked.
     engine : {"vectorised", "praat"}
         Measurement engine of the Praat algorithms: ``"vectorised"`` (the default:
-        NumPy reimplementations batched over every frame, held to Praat by tests,
-        e.g. :mod:`features.burg`) or ``"praat"`` (Praat itself via Parselmouth).
-        Recorded in the store's manifest with the rest of the configuration.
+        NumPy reimplementations batched over every frame, held to Praat by tests:
+        :mod:`features.pitch` for the pitch passes and the voice report's pitch,
+        :mod:`features.burg` for formants) or ``"praat"`` (Praat itself via
+        Parselmouth, to reproduce Praat scripts exactly). Recorded in the store's
+        manifest with the rest of the configuration.
     keep_text : bool
         Keep the transcript's words in the outputs (segment ``text``, token
         ``word``). Off by default: interviews with vulnerable workers name people
@@ -173,8 +175,9 @@ class SegmentationConfig:
                 self.formant_ceilings, int | np.integer) or self.formant_ceilings < 2:
             raise ValueError(f"formant_ceilings must be a whole number >= 2, got "
                              f"{self.formant_ceilings!r}")
-        if self.engine not in ("vectorised", "praat"):
-            raise ValueError(f"unknown engine {self.engine!r}; use 'vectorised' or 'praat'")
+        if self.engine not in ENGINES:
+            raise ValueError(f"unknown engine {self.engine!r}; use one of "
+                             f"{', '.join(ENGINES)}")
         if self.vad not in ("energy", "silero"):
             raise ValueError(f"unknown vad back end {self.vad!r}; use 'energy' or 'silero'")
         for name in ("sample_rate", "hop_s", "min_pause_s", "utterance_pause_s"):
@@ -653,7 +656,7 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
             floor, ceiling = ranges.get(voice, (config.pitch_floor_hz, config.pitch_ceiling_hz))
             if voice in ranges:
                 local = pitch_on_spans(audio, sr, spans, hop_s=hop, pitch_floor_hz=floor,
-                                       pitch_ceiling_hz=ceiling)
+                                       pitch_ceiling_hz=ceiling, engine=config.engine)
                 frames = np.arange(local.size) + first_frame
                 inside = frames < f0.size
                 frames, local = frames[inside], local[inside]
@@ -663,7 +666,7 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
                 continue
             joined, joined_spans = join_spans(audio, sr, spans)
             measures = voice_quality(joined, sr, joined_spans, pitch_floor_hz=floor,
-                                     pitch_ceiling_hz=ceiling)
+                                     pitch_ceiling_hz=ceiling, engine=config.engine)
             for name, values in measures.items():
                 quality[name][chunk[rows]] = values
             if _measures_tokens(config, recording, voice, genders):
