@@ -44,9 +44,11 @@ from features.tracks import intensity_db
 
 __all__ = [
     "CONDITION_COLUMNS",
+    "CONDITION_FLAGS",
     "ConditionAccumulator",
     "band_limit_hz",
     "clipped_ratio",
+    "condition_flags",
     "gated_ratio",
     "recording_conditions",
     "reverb_decay_s",
@@ -57,6 +59,18 @@ __all__ = [
 CONDITION_COLUMNS: tuple[str, ...] = (
     "band_limit_hz", "gated_ratio", "clipped_ratio", "snr_db", "reverb_decay_s",
 )  # fmt: skip
+#: Flag name -> (estimate, comparison, threshold, the synthetic conditions it reveals
+#: in ``scripts/degradation.py`` and ``features/condition_bias.csv``). Thresholds: a
+#: wideband file reads 7.4-8 kHz, narrowband codecs and telephone 3.6-4.6 kHz; the
+#: synthesiser's clean floor is 47 dB below speech; a dry voice decays in ~0.18 s and
+#: RT60 0.3 s reads 0.36 s.
+CONDITION_FLAGS: dict[str, tuple[str, str, float, tuple[str, ...]]] = {
+    "band_limited": ("band_limit_hz", "<", 7000.0, ("opus", "aac")),
+    "gated": ("gated_ratio", ">", 0.05, ()),
+    "clipped": ("clipped_ratio", ">", 0.001, ()),
+    "noisy": ("snr_db", "<", 20.0, ("white", "babble")),
+    "reverberant": ("reverb_decay_s", ">", 0.3, ("reverb",)),
+}
 #: One least significant bit of 16-bit PCM, as a fraction of full scale.
 LSB_16 = 1.0 / 32768
 #: Frames quieter than this (dBFS) are digital silence, not a noise floor: +-1 LSB
@@ -197,6 +211,16 @@ def band_limit_hz(y: np.ndarray | None, sr: float, *, power: np.ndarray | None =
     k = np.arange(max(below, round(min_hz / bin_hz)), level.size - gap)
     cliff = under[k - below] - tail_max[k + gap] > drop_db
     return float(k[np.argmax(cliff)] * bin_hz) if cliff.any() else float(sr / 2)
+
+
+def condition_flags(estimates: dict[str, float]) -> list[str]:
+    """The :data:`CONDITION_FLAGS` a recording's estimates raise (NaN raises none)."""
+    flags = []
+    for flag, (column, op, threshold, _) in CONDITION_FLAGS.items():
+        value = float(estimates.get(column, np.nan))
+        if np.isfinite(value) and (value < threshold if op == "<" else value > threshold):
+            flags.append(flag)
+    return flags
 
 
 def _default_activity(level_db: np.ndarray, hop_s: float) -> np.ndarray:

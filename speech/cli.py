@@ -152,17 +152,18 @@ def check(
     ] = True,
 ) -> None:
     """Validate a corpus and summarise it: speakers, recordings, hours, by country and
-    education.
+    education, and each recording's condition (band limit, gating, clipping, SNR,
+    reverberation; features.conditions).
 
     Checks the schema of speakers.csv and recordings.csv, that every audio file
     exists and decodes, that transcripts parse, and that ids agree across files.
     Lists every problem with its file and line and exits with status 2 if there is
     any.
     """
-    _check(corpus, decode=decode)
+    _check(corpus, decode=decode, conditions=decode)
 
 
-def _check(corpus: Path, *, decode: bool = True) -> None:
+def _check(corpus: Path, *, decode: bool = True, conditions: bool = False) -> None:
     from corpora.check import check_corpus
 
     with Progress(
@@ -171,7 +172,7 @@ def _check(corpus: Path, *, decode: bool = True) -> None:
     ) as bar:
         task = bar.add_task("check", total=None)
         report = check_corpus(corpus, decode=decode, progress=lambda _: bar.advance(task))
-    print_check(report, corpus)
+    print_check(report, corpus, conditions=conditions)
 
 
 @app.command(

@@ -37,16 +37,34 @@ def print_synth(summary) -> None:
     )
 
 
-def print_check(report, corpus: Path) -> None:
-    """The corpus summary, then every problem (exit 2) or OK."""
+def print_check(report, corpus: Path, *, conditions: bool = False) -> None:
+    """The corpus summary (with each recording's condition when ``conditions``), then
+    every problem (exit 2) or OK."""
     if report.corpus is not None:
         print_summary(report)
+        if conditions:
+            print_conditions(report.corpus)
     if not report.ok:
         raise bad_input(
             [str(p) for p in report.problems],
             f"{len(report.problems)} problem(s) in {corpus}:",
         )
     console.print(f"[green]OK[/]: {corpus} passed every check.")
+
+
+def print_conditions(corpus) -> None:
+    """One row per recording: its condition estimates and flags (features.conditions)."""
+    from speech.conditions import condition_table
+
+    table_data = condition_table(corpus)
+    table = Table(title="recording conditions (features.conditions)", title_justify="left")
+    for name in ("recording", "band kHz", "gated %", "clipped %", "SNR dB", "decay s", "flags"):
+        table.add_column(name, justify="left" if name in ("recording", "flags") else "right")
+    for r in table_data.itertuples(index=False):
+        table.add_row(r.recording_id, f"{r.band_limit_hz / 1000:.1f}", f"{100 * r.gated_ratio:.1f}",
+                      f"{100 * r.clipped_ratio:.2f}", f"{r.snr_db:.0f}",
+                      f"{r.reverb_decay_s:.2f}", r.flags)
+    console.print(table)
 
 
 def print_summary(report) -> None:

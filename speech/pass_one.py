@@ -9,6 +9,7 @@ import numpy as np
 from corpora.audio import iter_blocks
 from corpora.corpus import Recording
 from features.activity import digital_silence, silero_probability
+from features.conditions import ConditionAccumulator
 from features.frames import n_frames
 from features.quality import DiagnosticsAccumulator, live_mix
 from features.speakers import voice_frames
@@ -98,11 +99,13 @@ def pass_one(recording: Recording, config, want_mfcc: bool):
     """Stream the recording once: diagnostics and every frame track, block by block.
 
     ``config`` is the :class:`speech.segmentation.SegmentationConfig`. Returns the
-    diagnostics, the :class:`FrameTracks` (frames on the last axis) and the mix of
-    the whole recording when it is a single block (pass 2 reuses it), else None."""
+    diagnostics, the :class:`FrameTracks` (frames on the last axis), the mix of
+    the whole recording when it is a single block (pass 2 reuses it), else None, and
+    the :class:`features.conditions.ConditionAccumulator` fed with every block's mix."""
     sr, hop = config.sample_rate, config.hop_s
     hop_n = round(hop * sr)
     diagnostics = DiagnosticsAccumulator()
+    conditions = ConditionAccumulator(sr)
     # Frames the duration announces, plus a second of slack for resampling round-off
     # (an estimated or missing duration only costs the arrays a regrowth).
     duration_s = recording.info().duration_s
@@ -118,6 +121,7 @@ def pass_one(recording: Recording, config, want_mfcc: bool):
         tracks.add("silence", digital_silence(live_mix(audio), sr, hop_s=hop)[keep])
         audio = audio - audio.mean(axis=1, keepdims=True)
         mix = live_mix(audio)
+        conditions.update(mix[left : left + core])
         tracks.add("intensity", intensity_db(mix, sr, hop_s=hop)[keep])
         tracks.add("vowel_band", intensity_db(mix, sr, hop_s=hop, band_hz=VOWEL_BAND_HZ)[keep])
         f0, _ = pitch_track(mix, sr, hop_s=hop, pitch_floor_hz=config.pitch_floor_hz,
@@ -145,4 +149,4 @@ def pass_one(recording: Recording, config, want_mfcc: bool):
         if config.vad == "silero":
             tracks.add("silero", silero_probability(mix, sr, hop_s=hop)[keep])
         whole = mix if index == 0 and is_last else None
-    return diagnostics.result(sr), tracks, whole
+    return diagnostics.result(sr), tracks, whole, conditions

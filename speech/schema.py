@@ -10,6 +10,7 @@ those of :mod:`features.registry`. :data:`REGISTRY` joins the two, and
 
 from __future__ import annotations
 
+from features.conditions import CONDITION_COLUMNS
 from features.registry import _DE_JONG, _IPU, FeatureSpec, build_registry, render_markdown
 
 __all__ = [
@@ -106,7 +107,7 @@ SEGMENT_COLUMNS: tuple[str, ...] = tuple(name for name, *_ in SEGMENT_TABLE)
 RECORDING_COLUMNS: tuple[str, ...] = (
     "recording_id", "speaker_id", "kind", "n_speakers", "duration_s", "sample_rate",
     "source_sample_rate", "num_channels", "status", "method", "n_segments", "speech_s",
-    "warnings",
+    "warnings", *CONDITION_COLUMNS,
 )  # fmt: skip
 ERROR_COLUMNS: tuple[str, ...] = ("recording_id", "stage", "error", "message")
 

@@ -268,7 +268,7 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
     clustering = transcript is None and not multi and recording.n_speakers > 1
 
     stage.name = "tracks"
-    diagnostics, tracks, whole = pass_one(recording, config, want_mfcc=clustering)
+    diagnostics, tracks, whole, conditions = pass_one(recording, config, want_mfcc=clustering)
     notes = diagnostics.warnings()
     intensity = tracks.get("intensity")
     out = {
@@ -290,6 +290,7 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
         active = voice_activity(intensity, voiced, hop_s=hop, min_pause_s=config.min_pause_s,
                                 min_speech_s=config.min_speech_s,
                                 silence=tracks.get("silence"))
+    out.update(conditions.result(intensity, active, hop_s=hop))  # recordings table columns
 
     stage.name = "attribution"
     method, voices, labels, confidence, transcript = _attribute(
