@@ -31,14 +31,18 @@ is imported); :func:`build_registry` builds one from explicit track and measure 
 
 from __future__ import annotations
 
+import csv
 import importlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from features.functionals import FUNCTIONALS, MIN_FRAMES, column_name
 
 __all__ = [
+    "BIAS_LOG_UNITS",
+    "BIAS_THRESHOLDS",
     "FEATURE_SET_VERSION",
     "LEVELS",
     "REGISTRY",  # noqa: F822 (built on first access, module __getattr__)
@@ -51,7 +55,7 @@ __all__ = [
 ]
 
 #: Version of the feature set: bump it when a name or a definition changes.
-FEATURE_SET_VERSION = "1.1"
+FEATURE_SET_VERSION = "1.2"
 
 #: Levels, finest last: the table a feature is a column of.
 LEVELS: tuple[str, ...] = ("recording", "speaker", "segment", "token")
@@ -102,6 +106,10 @@ class FeatureSpec:
         Where the measure or its formula comes from ("" for bookkeeping columns).
     level : str
         One of :data:`LEVELS`: the table the column belongs to.
+    biased_by : tuple of str
+        Recording conditions that bias the feature beyond :data:`BIAS_THRESHOLDS`, as
+        measured by ``scripts/degradation.py`` (``features/condition_bias.csv``), e.g.
+        ``("aac=32", "reverb=0.5")``; empty when none did (or it was not measured).
     """
 
     name: str
@@ -109,6 +117,7 @@ class FeatureSpec:
     definition: str
     reference: str
     level: str
+    biased_by: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
@@ -141,6 +150,30 @@ def naming_problems(specs: Iterable[FeatureSpec]) -> list[str]:
         if not suffix and any(name.endswith(f"_{s}") for s in _BASE_SUFFIXES):
             problems.append(f"{name}: unit {spec.unit!r} but the name ends like a unit")
     return problems
+
+
+#: Units whose bias is a difference (dB, st, dB/kHz); every other unit's is relative.
+BIAS_LOG_UNITS: frozenset[str] = frozenset({"dB", "st", "dB/kHz"})
+#: A feature is biased by a condition when the median change over speakers exceeds
+#: 1 unit (log units) or 10 % (relative): about the between-speaker differences the
+#: models look for (e.g. 1 dB of HNR, a tenth of a speaker's jitter).
+BIAS_THRESHOLDS: dict[str, float] = {"log": 1.0, "relative": 0.10}
+#: The committed output of ``scripts/degradation.py`` (``DIR/feature_bias.csv``).
+CONDITION_BIAS_CSV = Path(__file__).with_name("condition_bias.csv")
+
+
+def read_condition_bias(path: str | Path = CONDITION_BIAS_CSV) -> dict[str, tuple[str, ...]]:
+    """Feature name -> the conditions that bias it, from a ``feature_bias.csv``
+    (columns condition, feature, unit, change, kind, biased); {} when the file is absent."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    out: dict[str, list[str]] = {}
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            if row["biased"].strip().lower() == "true":
+                out.setdefault(row["feature"], []).append(row["condition"])
+    return {name: tuple(conditions) for name, conditions in out.items()}
 
 
 # --- the sources ---------------------------------------------------------------------
@@ -304,6 +337,53 @@ _RHYTHM: tuple[tuple[str, str, str, str, str], ...] = (
     ("n_pauses", "count", "speaker", "Pauses, as in speech_rate_syll_s.", _DE_JONG),
 )
 
+_CONDITIONS_REF = "features.conditions (recording_conditions)"
+_CONDITIONS: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "band_limit_hz",
+        "Hz",
+        "recording",
+        "Effective band limit: the lowest frequency from 2 kHz up above which the long-term "
+        "spectrum stays more than 20 dB below its median over the 500 Hz under it (a codec or "
+        "telephone low-pass); the Nyquist frequency when there is no such cliff.",
+        _CONDITIONS_REF,
+    ),
+    (
+        "gated_ratio",
+        "ratio",
+        "recording",
+        "Fraction of samples in digital silence: runs of |x| <= 1/32768 lasting >= 20 ms.",
+        _CONDITIONS_REF,
+    ),
+    (
+        "clipped_ratio",
+        "ratio",
+        "recording",
+        "Fraction of samples in runs of >= 3 consecutive samples at >= 0.999 of the "
+        "recording's peak (flat tops).",
+        _CONDITIONS_REF,
+    ),
+    (
+        "snr_db",
+        "dB",
+        "recording",
+        "Speech-to-noise ratio: mean power of the speech-active frames minus the noise, over "
+        "the median power of the non-speech frames (intensity track); NaN when the pauses are "
+        "digital silence.",
+        "NIST SPQA 'stnr' (percentile speech-to-noise ratio); " + _CONDITIONS_REF,
+    ),
+    (
+        "reverb_decay_s",
+        "s",
+        "recording",
+        "Blind reverberation index: 60 dB over the median least-squares decay rate of the "
+        "level's free decays (>= 5 falling frames, >= 5 dB, 10 dB above the floor). Grows "
+        "with RT60 (synthetic: dry 0.18 s, RT60 0.3 s -> 0.36, 0.5 -> 0.43, 1.0 -> 0.50); "
+        "broadband noise also lengthens it (20 dB SNR: 0.33).",
+        "Ratnam et al. (2003) JASA 114(5); Löllmann et al. (2010) IWAENC; " + _CONDITIONS_REF,
+    ),
+)
+
 _AGGREGATE: tuple[tuple[str, str, str, str, str], ...] = (
     (
         "n_segments",
@@ -356,6 +436,7 @@ def build_registry(
     voice_measures: Sequence[Any] | None = None,
     *,
     table_columns: Sequence[tuple[str, str, str, str]] = (),
+    condition_bias: Mapping[str, tuple[str, ...]] | None = None,
 ) -> tuple[FeatureSpec, ...]:
     """Build the registry from track and measure entries.
 
@@ -368,11 +449,14 @@ def build_registry(
     table_columns : sequence of (name, unit, definition, reference)
         The segments table's own columns, first: its schema belongs to the conductor
         (``speech.schema.SEGMENT_TABLE``), which passes them in.
+    condition_bias : mapping of feature name -> conditions, optional
+        None (the default): :func:`read_condition_bias` of the committed file.
 
     Returns
     -------
     tuple of FeatureSpec
-        Segment table columns, track functionals, voice measures, rhythm, speaker counts.
+        Segment table columns, track functionals, voice measures, rhythm, speaker counts,
+        recording conditions; each with its ``biased_by``.
 
     Raises
     ------
@@ -392,7 +476,10 @@ def build_registry(
     specs += [
         FeatureSpec(m.name, m.unit, m.definition, m.reference, "segment") for m in voice_measures
     ]
-    specs += [FeatureSpec(n, u, d, r, lev) for n, u, lev, d, r in (*_RHYTHM, *_AGGREGATE)]
+    specs += [FeatureSpec(n, u, d, r, lev)
+              for n, u, lev, d, r in (*_RHYTHM, *_AGGREGATE, *_CONDITIONS)]
+    bias = read_condition_bias() if condition_bias is None else condition_bias
+    specs = [replace(s, biased_by=tuple(bias.get(s.name, ()))) for s in specs]
     problems = naming_problems(specs)
     if problems:
         raise ValueError("feature registry breaks the naming rule:\n  " + "\n  ".join(problems))
@@ -422,6 +509,14 @@ def render_markdown(registry: Sequence[FeatureSpec] | None = None) -> str:
         "mean over the speaker's segments (segments without a value left out), under the "
         "same name, and `<feature>_n`, the number of segments with a value.",
         "",
+        "*Biased by* lists the recording conditions under which the feature moved by more "
+        f"than {BIAS_THRESHOLDS['log']:g} unit (dB, st, dB/kHz) or "
+        f"{100 * BIAS_THRESHOLDS['relative']:g} % (other units), median over speakers, in "
+        "`scripts/degradation.py` (committed as `features/condition_bias.csv`): `opus=N`, "
+        "`aac=N` codec round trips at N kbit/s, `reverb=T` a room of RT60 T s, `agc=S` "
+        "automatic gain control, `loss=R` packet loss, `white=D` white noise at D dB SNR, "
+        "`webconf` all of an ordinary call (`corpora.synth.conditions`).",
+        "",
     ]
     for level in ("segment", "token", "speaker", "recording"):
         rows = [s for s in specs if s.level == level]
@@ -430,12 +525,12 @@ def render_markdown(registry: Sequence[FeatureSpec] | None = None) -> str:
         lines += [
             f"## {level.capitalize()} level",
             "",
-            "| name | unit | level | definition | reference |",
-            "|---|---|---|---|---|",
+            "| name | unit | level | definition | reference | biased by |",
+            "|---|---|---|---|---|---|",
         ]
         lines += [
             f"| `{s.name}` | {_escape(s.unit)} | {s.level} | {_escape(s.definition)} | "
-            f"{_escape(s.reference)} |"
+            f"{_escape(s.reference)} | {_escape(', '.join(s.biased_by))} |"
             for s in rows
         ]
         lines.append("")

@@ -21,7 +21,12 @@ tiers still give the vowel and /s/ tokens), and prints one row per condition:
   from the clean corpus in the speakers table (relative for jitter and shimmer,
   in dB for HNR and CPPS).
 
-The table is also written to ``DIR/degradation.csv``.
+The table is also written to ``DIR/degradation.csv``, and the bias of every registry
+feature of the speakers table to ``DIR/feature_bias.csv`` (condition, feature, unit,
+change, biased): the median over speakers of the change from the clean corpus, in the
+feature's unit for log units (dB, st, dB/kHz: biased when above 1 unit) and relative
+otherwise (biased when above 10 %). ``features/condition_bias.csv`` is that file,
+committed; the registry's ``biased_by`` reads it.
 """
 
 from __future__ import annotations
@@ -37,8 +42,11 @@ import pandas as pd
 from corpora.corpus import read_corpus
 from corpora.synth import write_corpus
 from corpora.synth.conditions import degrade_corpus, parse_conditions
+from corpora.synth.noise import NOISE_KINDS, add_noise
+from features.registry import BIAS_LOG_UNITS, BIAS_THRESHOLDS
 from speech.evaluate import evaluate
 from speech.extract import extract
+from speech.schema import REGISTRY
 from speech.segmentation import SegmentationConfig, segment_recording
 from speech.store import Store
 
@@ -108,6 +116,23 @@ def bias(clean: pd.DataFrame, degraded: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+def feature_bias(condition: str, clean: pd.DataFrame, degraded: pd.DataFrame) -> pd.DataFrame:
+    """Median over speakers of each registry feature's change (see the module notes)."""
+    specs = [s for s in REGISTRY if s.name in clean.columns
+             and s.unit not in ("id", "label", "count")]
+    rows = []
+    for spec in specs:
+        a = pd.to_numeric(clean[spec.name], errors="coerce").astype(float)
+        b = pd.to_numeric(degraded[spec.name].reindex(clean.index), errors="coerce").astype(float)
+        log = spec.unit in BIAS_LOG_UNITS
+        change = float(((b - a) if log else (b / a - 1)).median())
+        threshold = BIAS_THRESHOLDS["log" if log else "relative"]
+        rows.append({"condition": condition, "feature": spec.name, "unit": spec.unit,
+                     "change": round(change, 4), "kind": "difference" if log else "relative",
+                     "biased": bool(abs(change) > threshold) if np.isfinite(change) else False})
+    return pd.DataFrame(rows)
+
+
 def markdown(table: pd.DataFrame) -> str:
     """The table as Markdown, floats to 3 decimals (as the README shows it)."""
     cells = table.map(lambda v: f"{v:.3f}" if isinstance(v, float) else str(v))
@@ -123,13 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--conditions", default=DEFAULT_CONDITIONS,
-                        help="semicolon-separated; each as `synth --condition` reads it")
+                        help="semicolon-separated; each as `synth --condition` reads it, "
+                        "or white=SNR / babble=SNR (noise at that SNR in dB)")
     args = parser.parse_args(argv)
     clean_dir = args.out / "clean"
     if not clean_dir.is_dir():
         write_corpus(clean_dir, n_speakers=args.speakers, seed=args.seed,
                      minutes_per_speaker=args.minutes, jobs=args.jobs)
-    rows = []
+    rows, biases = [], []
     clean_row, clean_speakers = measure(clean_dir, args.out / "stores" / "clean", args.jobs)
     rows.append({"condition": "clean", **clean_row, **bias(clean_speakers, clean_speakers)})
     for spec in filter(None, (s.strip() for s in args.conditions.split(";"))):
@@ -137,12 +163,19 @@ def main(argv: list[str] | None = None) -> int:
         corpus_dir = args.out / name
         if not corpus_dir.is_dir():
             shutil.copytree(clean_dir, corpus_dir)
-            degrade_corpus(corpus_dir, parse_conditions(spec), seed=args.seed)
+            kind, _, snr = spec.partition("=")
+            if kind in NOISE_KINDS:  # "white=20": noise at 20 dB SNR (corpora.synth.noise)
+                add_noise(corpus_dir, kind=kind, snr_db=float(snr), seed=args.seed)
+            else:
+                degrade_corpus(corpus_dir, parse_conditions(spec), seed=args.seed)
         row, speakers = measure(corpus_dir, args.out / "stores" / name, args.jobs)
         rows.append({"condition": spec, **row, **bias(clean_speakers, speakers)})
+        biases.append(feature_bias(spec, clean_speakers, speakers))
         print(f"measured {spec}", file=sys.stderr)
     table = pd.DataFrame(rows)
     table.to_csv(args.out / "degradation.csv", index=False)
+    if biases:
+        pd.concat(biases).to_csv(args.out / "feature_bias.csv", index=False)
     print(markdown(table))
     return 0
 

@@ -52,3 +52,47 @@ def condition_table(recordings: Iterable[Recording], *, sr: int = 16000,
         if progress is not None:
             progress(recording.recording_id)
     return pd.DataFrame(rows, columns=["recording_id", *CONDITION_COLUMNS, "flags"])
+
+
+def _families(condition: str) -> set[str]:
+    """``"opus=8"`` -> {"opus"}; a preset (``"webconf"``) -> the conditions it applies."""
+    from corpora.synth.conditions import PRESETS
+
+    name = condition.partition("=")[0]
+    return set(PRESETS[name]) if name in PRESETS else {name}
+
+
+def condition_caveats(recordings: pd.DataFrame, specs: Iterable | None = None) -> dict[str, str]:
+    """Feature name -> a warning, for each registry feature biased by a condition that some
+    of the corpus's recordings show (their :data:`features.conditions.CONDITION_FLAGS`).
+
+    Parameters
+    ----------
+    recordings : pd.DataFrame
+        The store's ``recordings`` table (with the condition columns; a store written
+        before them gives no caveats).
+    specs : iterable of FeatureSpec, optional
+        Default: ``speech.schema.REGISTRY`` (``biased_by`` from
+        ``features/condition_bias.csv``).
+    """
+    from features.conditions import CONDITION_FLAGS
+    from speech.schema import REGISTRY
+
+    if recordings is None or recordings.empty or not set(CONDITION_COLUMNS) <= set(recordings):
+        return {}
+    flags = recordings[list(CONDITION_COLUMNS)].apply(
+        lambda r: condition_flags(r.to_dict()), axis=1)
+    shown = {flag: int(flags.map(lambda f, flag=flag: flag in f).sum())
+             for flag in CONDITION_FLAGS}
+    out = {}
+    for spec in REGISTRY if specs is None else specs:
+        reasons = []
+        for flag, n in shown.items():
+            families = set(CONDITION_FLAGS[flag][3])
+            matched = [c for c in spec.biased_by if n and _families(c) & families]
+            if matched:
+                reasons.append(f"{n} of {len(recordings)} recordings are {flag.replace('_', ' ')}"
+                               f" and {spec.name} is biased by {', '.join(matched)}")
+        if reasons:
+            out[spec.name] = "; ".join(reasons) + " (scripts/degradation.py)"
+    return out

@@ -49,6 +49,7 @@ from speech.captions import (
     methods,
     variable_label,
 )
+from speech.conditions import condition_caveats
 from speech.disclosure import protected_counts, suppress_levels, suppressed_label
 from speech.privacy import REPORTS_FIELD
 from speech.report_sections import (
@@ -316,7 +317,8 @@ def _compose(store: Path, k: int) -> _Report:
                            "speakers with vowel tokens in models/vowel_tokens.parquet.")
     *structure, structure_findings = structure_section(inputs.models, profiles, k,
                                                        associations, sentence)
-    *assoc, assoc_findings = association_section(inputs.models, sentence)
+    *assoc, assoc_findings = association_section(inputs.models, sentence,
+                                                 condition_caveats(inputs.recordings))
     *effects, effect_findings, n_hidden = effect_section(inputs.models, profiles, k)
     *predictions, prediction_findings = prediction_section(inputs.models)
     sections = [overview, vowels,

@@ -259,8 +259,12 @@ def structure_section(models: Models, profiles: pd.DataFrame, k: int,
 
 
 # --------------------------------------------------------------------------- associations
-def association_section(models: Models, sentence: Sentence
+def association_section(models: Models, sentence: Sentence,
+                        caveats: Mapping[str, str] | None = None,
                         ) -> tuple[list[ReportFigure], list[Block], list[dict]]:
+    """The associations at q < 0.05; ``caveats`` (feature -> warning, from
+    :func:`speech.conditions.condition_caveats`) adds a caution line for each shown
+    association whose feature the corpus's recording conditions make unreliable."""
     from models.plots import association_heatmap
 
     table = models.get("associations")
@@ -285,9 +289,13 @@ def association_section(models: Models, sentence: Sentence
                          "effect_size": round(float(row["effect_size"]), 4),
                          "q_value": float(row["q_value"]),
                          "n_speakers": int(row["n_speakers"])})
+        if caveats and row["feature"] in caveats:
+            findings[-1]["caution"] = caveats[row["feature"]]
     block = (Block("table", [Table(["feature", "profile variable", "test", "effect size", "p",
                                     "q", "speakers"], rows, numeric=(4, 5, 6))]) if rows
              else Block("note", text="No association reaches q < 0.05."))
+    cautions = list(dict.fromkeys(f"Caution, {feature_label(f['feature'])}: {f['caution']}."
+                                  for f in findings if "caution" in f))
     caption = (f"Strength of association (|effect size|) between each speaker feature and "
                f"each profile variable; {len(significant)} of {len(table)} tests reach "
                f"q < 0.05 (Benjamini-Hochberg over the whole table).")
@@ -295,7 +303,7 @@ def association_section(models: Models, sentence: Sentence
         caption += " Strongest: " + findings[0]["sentence"]
     figure = ReportFigure("Associations between speech and profile", association_heatmap(
         table, features=list(pd.unique(table["feature"]))), caption)
-    return [figure], [block], findings
+    return [figure], [block, *(Block("note", text=c) for c in cautions)], findings
 
 
 # --------------------------------------------------------------------------- effects

@@ -99,3 +99,36 @@ def test_units_and_levels_are_checked():
             [SimpleNamespace(name="centroid_hz", unit="Hz", definition="x", reference="")],
             [SimpleNamespace(name="hnr", unit="dB", definition="x", reference="")],
         )
+
+
+def specs_committed():
+    from speech.schema import REGISTRY
+
+    return REGISTRY
+
+
+def test_biased_by_comes_from_the_measured_bias_file(tmp_path):
+    from features.registry import BIAS_THRESHOLDS, CONDITION_BIAS_CSV, read_condition_bias
+
+    path = tmp_path / "bias.csv"
+    path.write_text("condition,feature,unit,change,kind,biased\n"
+                    "opus=8,cpps_median_db,dB,-2.3,difference,True\n"
+                    "opus=8,f0_median_st,st,0.01,difference,False\n"
+                    "reverb=0.5,cpps_median_db,dB,-5.0,difference,True\n", encoding="utf-8")
+    assert read_condition_bias(path) == {"cpps_median_db": ("opus=8", "reverb=0.5")}
+    assert read_condition_bias(tmp_path / "absent.csv") == {}
+    specs = {s.name: s for s in build_registry(condition_bias=read_condition_bias(path))}
+    assert specs["cpps_median_db"].biased_by == ("opus=8", "reverb=0.5")
+    assert specs["f0_median_st"].biased_by == ()
+    # The committed file's flags follow the stated thresholds, and the measured biases
+    # the degradation table shows are in the registry.
+    import pandas as pd
+
+    committed = pd.read_csv(CONDITION_BIAS_CSV)
+    limit = committed["kind"].map({"difference": BIAS_THRESHOLDS["log"],
+                                   "relative": BIAS_THRESHOLDS["relative"]})
+    assert (committed["biased"] == (committed["change"].abs() > limit)).all()
+    registry = {s.name: s for s in specs_committed()}
+    assert "reverb=0.5" in registry["cpps_median_db"].biased_by
+    assert "reverb=0.5" in registry["shimmer_local_pct"].biased_by
+    assert all("reverb=0.5" not in registry[n].biased_by for n in ("f0_median_st",))

@@ -36,5 +36,10 @@ def test_degradation_table_has_a_row_per_condition_and_narrowband_opus_shows(tmp
     assert coded["f2_median_error"] > 2 * clean["f2_median_error"]
     assert coded["boundary_f1"] > 0.9 and coded["f0_median_error"] < 0.02
     assert (out / "opus8" / "truth" / "conditions.csv").is_file()
+    # Every registry feature's bias, flagged at the registry's thresholds.
+    bias = pd.read_csv(out / "feature_bias.csv").set_index("feature")
+    assert set(bias["condition"]) == {"opus=8"}
+    assert bias.loc["cpps_median_db", "change"] < -1.0 and bias.loc["cpps_median_db", "biased"]
+    assert not bias.loc["f0_median_st", "biased"]
     printed = capsys.readouterr().out
     assert printed.splitlines()[0].startswith("| condition | boundary_f1 |")

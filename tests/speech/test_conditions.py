@@ -61,3 +61,52 @@ def test_check_prints_the_condition_summary(corpus_dir):
     assert "recording conditions" in result.output and "S03_u01" in result.output
     skipped = CliRunner().invoke(app, ["check", str(corpus_dir), "--no-decode"])
     assert "recording conditions" not in skipped.output
+
+
+def _recordings(n_reverberant: int, n: int = 6):
+    import pandas as pd
+
+    return pd.DataFrame({"recording_id": [f"R{i}" for i in range(n)],
+                         "band_limit_hz": 7800.0, "gated_ratio": 0.0, "clipped_ratio": 0.0,
+                         "snr_db": 40.0,
+                         "reverb_decay_s": [0.45] * n_reverberant + [0.18] * (n - n_reverberant)})
+
+
+def test_caveats_name_the_biased_features_the_corpus_conditions_touch():
+    from features.registry import FeatureSpec
+    from speech.conditions import condition_caveats
+
+    specs = [FeatureSpec("jitter_local_pct", "%", "x", "", "segment",
+                         biased_by=("aac=32", "reverb=0.5")),
+             FeatureSpec("f0_median_st", "st", "x", "", "segment", biased_by=()),
+             FeatureSpec("cpps_median_db", "dB", "x", "", "segment", biased_by=("opus=8",))]
+    caveats = condition_caveats(_recordings(2), specs)
+    assert list(caveats) == ["jitter_local_pct"]  # no recording is band-limited
+    assert "2 of 6 recordings are reverberant" in caveats["jitter_local_pct"]
+    assert "reverb=0.5" in caveats["jitter_local_pct"]
+    assert condition_caveats(_recordings(0), specs) == {}
+    # A preset counts for the conditions it applies (webconf includes a room).
+    webconf = [FeatureSpec("hnr_db", "dB", "x", "", "segment", biased_by=("webconf",))]
+    assert "hnr_db" in condition_caveats(_recordings(1), webconf)
+
+
+def test_association_section_prints_a_caution_beside_a_biased_association():
+    import pandas as pd
+
+    from speech.report_sections import association_section
+
+    table = pd.DataFrame({"feature": ["jitter_local_pct", "f0_median_st"],
+                          "variable": ["education", "gender"], "test": ["kruskal", "mannwhitney"],
+                          "effect_size_name": ["epsilon2", "r"], "effect_size": [0.4, 0.5],
+                          "p_value": [0.001, 0.001], "q_value": [0.01, 0.01],
+                          "n_speakers": [30, 30]})
+    caveats = {"jitter_local_pct": "2 of 6 recordings are reverberant and jitter_local_pct is "
+                                   "biased by reverb=0.5"}
+    _, blocks, findings = association_section({"associations": table}, lambda r: "s", caveats)
+    notes = [b.text for b in blocks if b.kind == "note"]
+    assert len(notes) == 1 and "reverberant" in notes[0] and "Caution" in notes[0]
+    by_feature = {f["feature"]: f for f in findings}
+    assert "caution" in by_feature["jitter_local_pct"]
+    assert "caution" not in by_feature["f0_median_st"]
+    _, plain, _ = association_section({"associations": table}, lambda r: "s")
+    assert [b.kind for b in plain] == ["table"]
