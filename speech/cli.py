@@ -28,6 +28,7 @@ from speech.cli_output import (
     print_speakers,
     print_synth,
 )
+from speech.cli_store import NoWait, check_store_cli, print_store_notes, waiting, writer
 
 app = typer.Typer(
     name="speech-profile",
@@ -146,21 +147,30 @@ def _synth(
     "    speech-profile check my-corpus/ --no-decode   # headers only, faster"
 )
 def check(
-    corpus: Annotated[Path, typer.Argument(help="Corpus directory (docs/architecture.md).")],
+    corpus: Annotated[Path, typer.Argument(
+        help="Corpus directory (docs/architecture.md), or a store written by extract.")],
     decode: Annotated[
         bool, typer.Option(help="Decode every audio file to its end (catches truncation).")
     ] = True,
 ) -> None:
     """Validate a corpus and summarise it: speakers, recordings, hours, by country and
     education, and each recording's condition (band limit, gating, clipping, SNR,
-    reverberation; features.conditions).
+    reverberation; features.conditions). Given a store (a directory with
+    manifest.json), verify it instead.
 
     Checks the schema of speakers.csv and recordings.csv, that every audio file
     exists and decodes, that transcripts parse, and that ids agree across files.
-    Lists every problem with its file and line and exits with status 2 if there is
-    any.
+    For a store: every file against the size and SHA-256 its manifest recorded,
+    and files outside the manifest (orphaned). Lists every problem with its file
+    (and line) and exits with status 2 if there is any.
     """
-    _check(corpus, decode=decode, conditions=decode)
+    from speech.integrity import is_store
+
+    if is_store(corpus):
+        if not check_store_cli(corpus, console, errors):
+            raise typer.Exit(code=EXIT_BAD_INPUT)
+    else:
+        _check(corpus, decode=decode, conditions=decode)
 
 
 def _check(corpus: Path, *, decode: bool = True, conditions: bool = False) -> None:
@@ -293,6 +303,7 @@ def extract(
                           "frames at once) or praat (Praat itself, to reproduce Praat "
                           "scripts exactly)."),
     ] = "vectorised",
+    no_wait: NoWait = False,
 ) -> None:
     """Segment a corpus into the store: recordings, segments and errors tables.
 
@@ -303,8 +314,10 @@ def extract(
     from corpora.corpus import read_corpus
     from corpora.problems import CorpusError
     from speech import extract as batch
+    from speech.lock import StoreBusy
+    from speech.privacy import StoreKeyLost
     from speech.segmentation import SegmentationConfig
-    from speech.store import Store, StoreError
+    from speech.store import Store, StoreDamaged, StoreError
 
     try:
         config = SegmentationConfig(vad=vad, attribution=attribution, min_pause_s=min_pause,
@@ -324,13 +337,19 @@ def extract(
     with ExtractionBar(len(loaded)) as bar:
         try:
             summary = batch.extract(loaded, Store(store), config=config, jobs=jobs,
-                                    progress=bar.advance, scheduler=scheduler)
+                                    progress=bar.advance, scheduler=scheduler,
+                                    wait=not no_wait, on_wait=waiting(store, errors))
         except ConnectionError as e:
             raise bad_input(str(e), "Cannot reach the cluster:") from e
+        except StoreBusy as e:
+            raise bad_input(str(e), "The store is busy:") from e
+        except (StoreDamaged, StoreKeyLost) as e:
+            raise bad_input(str(e), "Cannot extract:") from e
         except StoreError as e:
             errors.print(f"x {e}", markup=False, soft_wrap=True)
             raise typer.Exit(EXIT_INTERNAL) from e
     print_extracted(summary, store)
+    print_store_notes(summary, errors)
 
 
 @app.command(
@@ -519,6 +538,7 @@ def report(
     store: Annotated[Path, typer.Argument(help="Store with models/ written by `fit`.")],
     out: Annotated[Path, typer.Option(help="Directory for report.html and findings.json.")],
     k: Annotated[int, typer.Option("--k", help="Hide any group or cell under k speakers.")] = 5,
+    no_wait: NoWait = False,
 ) -> None:
     """Write a self-contained HTML report (figures embedded, no network) and findings.json,
     then print the report's path and its main findings."""
@@ -531,9 +551,13 @@ def report(
     if not (store / "models").is_dir():
         raise bad_input(f"{store / 'models'} does not exist: run `speech-profile fit {store}` "
                          "first", "Cannot build the report:")
+    from speech.lock import StoreBusy
+    from speech.store import StoreDamaged
+
     try:
-        path = build_report(store, out, k_anonymity=k)
-    except FileNotFoundError as e:
+        with writer(store, "report", no_wait, errors):  # it records OUT in the store's manifest
+            path = build_report(store, out, k_anonymity=k)
+    except (FileNotFoundError, StoreDamaged, StoreBusy) as e:
         raise bad_input(str(e), "Cannot build the report:") from e
     console.print(f"[bold]Report:[/] {path}", highlight=False, soft_wrap=True)
     findings = json.loads((path.parent / "findings.json").read_text(encoding="utf-8"))
@@ -553,6 +577,7 @@ def fit(
     permutations: Annotated[
         int, typer.Option(help="Permutations per association test (p >= 1 / (B + 1)).")
     ] = 9999,
+    no_wait: NoWait = False,
 ) -> None:
     """Fit the sociolinguistic models; write the results under STORE/models/.
 
@@ -575,10 +600,14 @@ def fit(
             steps.append(step)
             status.update(f"[{len(steps)}/5] {step} ({time.perf_counter() - started:.0f} s)")
 
+        from speech.lock import StoreBusy
+        from speech.store import StoreDamaged
+
         try:
-            out = fit_store(store, random_state=seed, n_permutations=permutations,
-                            progress=progress)
-        except FitInputError as e:
+            with writer(store, "fit", no_wait, errors):
+                out = fit_store(store, random_state=seed, n_permutations=permutations,
+                                progress=progress)
+        except (FitInputError, StoreDamaged, StoreBusy) as e:
             raise bad_input(str(e), f"Cannot fit {store}:") from e
     table = pd.read_parquet(out / "associations.parquet")
     structure = pd.read_parquet(out / "pca_variance.parquet")
@@ -617,6 +646,7 @@ def fit(
 def forget(
     store: Annotated[Path, typer.Argument(help="Store directory.")],
     speaker_id: Annotated[str, typer.Argument(help="Pseudonymous id of the speaker to erase.")],
+    no_wait: NoWait = False,
 ) -> None:
     """Erase a speaker completely: every table row, model output and report.
 
@@ -627,19 +657,29 @@ def forget(
     runs skip the speaker even if the corpus still lists them.
     """
     from speech.fit import refit_store
-    from speech.privacy import forget_speaker
+    from speech.integrity import is_store
+    from speech.lock import StoreBusy
+    from speech.privacy import StoreKeyLost, forget_speaker
     from speech.report import rebuild_report
-    from speech.store import Store
+    from speech.store import Store, StoreDamaged, StoreError
 
-    if not (store / "manifest.json").is_file():
+    if not is_store(store):
         raise bad_input(f"{store}: not a store (no manifest.json)", "forget")
 
     try:
-        with console.status(f"erasing {speaker_id} and recomputing what used them"):
-            summary = forget_speaker(Store(store), speaker_id, refit=refit_store,
-                                     rebuild=rebuild_report)
+        summary = forget_speaker(Store(store), speaker_id, refit=refit_store,
+                                 rebuild=rebuild_report, wait=not no_wait,
+                                 on_wait=waiting(store, errors, erasure=True))
     except KeyError as e:
         raise bad_input(str(e.args[0]), "forget") from e
+    except StoreBusy as e:
+        raise bad_input(str(e), "forget: nothing was erased") from e
+    except StoreError as e:
+        errors.print(f"x {e}", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INTERNAL) from e
+    except (StoreDamaged, StoreKeyLost) as e:
+        raise bad_input(str(e), "forget did not finish (run it again once the store is "
+                         "repaired; erasing twice is harmless):") from e
     rows = ", ".join(f"{n} {t}" for t, n in sorted(summary.rows_removed.items())) or "none"
     console.print(f"Erased: {summary.recordings_removed} recordings, other rows removed: {rows}; "
                   f"models {summary.models}; reports rebuilt: {len(summary.reports)}. "

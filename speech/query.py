@@ -7,13 +7,14 @@ not need.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from speech.schema import ERROR_COLUMNS
-from speech.store import PARTITIONED_TABLES, TABLES, Store
+from speech.store import PARTITIONED_TABLES, TABLES, Store, StoreDamaged
 
 
 def connect(store: Store) -> duckdb.DuckDBPyConnection:
@@ -31,9 +32,22 @@ def connect(store: Store) -> duckdb.DuckDBPyConnection:
         pattern = "*/*.parquet" if table in PARTITIONED_TABLES else "*.parquet"
         glob = (directory / pattern).as_posix().replace("'", "''")
         hive = "true" if table in PARTITIONED_TABLES else "false"
-        con.execute(f"create view {table} as select * from "
-                    f"read_parquet('{glob}', hive_partitioning={hive}, union_by_name=true)")
+        try:
+            con.execute(f"create view {table} as select * from "
+                        f"read_parquet('{glob}', hive_partitioning={hive}, union_by_name=true)")
+        except duckdb.Error as e:
+            con.close()
+            raise _damaged(store, e) from e
     return con
+
+
+def _damaged(store: Store, error: Exception) -> StoreDamaged:
+    """DuckDB's error on an unreadable file, as one line that names the file first."""
+    reason = str(error).strip().splitlines()[0]
+    named = re.search(r"file '([^']+)'", reason)
+    where = named.group(1) if named else str(store.root)
+    return StoreDamaged(f"{where}: damaged ({reason}); `speech-profile check {store.root}` "
+                        "lists every damaged file and `extract` recomputes them")
 
 
 def query(store: Store | str | Path, sql: str) -> pd.DataFrame:

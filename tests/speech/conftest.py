@@ -1,5 +1,6 @@
 """A small synthetic corpus, synthesised once per test session (a few seconds)."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -28,3 +29,20 @@ def three_recordings(synthetic_corpus, tmp_path) -> Path:
         if transcript.stem not in set(listing["recording_id"]):
             transcript.unlink()
     return root
+
+
+#: The speaker whose id `planted` writes into another speaker's transcript.
+PLANTED_ID = "S001"
+
+
+@pytest.fixture
+def planted(three_recordings) -> Path:
+    """The three recordings, with the erased speaker's id planted as a word in the
+    other speaker's transcript: kept with --keep-text, it must be found by the scan."""
+    listing = pd.read_csv(three_recordings / "recordings.csv", dtype=str)
+    other = listing.loc[listing["speaker_id"] != PLANTED_ID, "recording_id"].iloc[0]
+    grid = three_recordings / "transcripts" / f"{other}.TextGrid"
+    text = grid.read_text(encoding="utf-8")
+    word = re.findall(r'text = "([a-z]{3,})"', text)[0]
+    grid.write_text(text.replace(f'text = "{word}"', f'text = "{PLANTED_ID}"'), encoding="utf-8")
+    return three_recordings

@@ -16,6 +16,7 @@ from corpora.corpus import read_corpus
 from speech.executors import WORKER_DIED
 from speech.extract import CRASH_HOOK_ENV, extract
 from speech.store import TABLES, Store
+from tests.speech.test_concurrency import _assert_erased, _forget_during_extract
 from tests.speech.test_faults import tables
 
 distributed = pytest.importorskip("distributed")
@@ -132,3 +133,13 @@ def test_an_unreachable_scheduler_is_a_clear_bad_input(synthetic_corpus, tmp_pat
     )  # fmt: skip
     assert run.returncode == 2
     assert "Cannot reach the cluster" in run.stderr and "127.0.0.1:9" in run.stderr
+
+
+def test_forget_during_an_extract_on_dask_holds(cluster, planted, tmp_path):
+    assert cluster.startswith("tcp://127.0.0.1:")
+    store = tmp_path / "store"
+    outputs = _forget_during_extract(planted, store, tmp_path / "holds",
+                                     ["--scheduler", cluster])
+    _assert_erased(store, *outputs)
+
+

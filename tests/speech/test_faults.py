@@ -64,11 +64,13 @@ def temporary_files(root: Path) -> list[Path]:
 def assert_consistent(root: Path) -> None:
     """What a killed run leaves: a parseable manifest (if any), whole Parquet files
     under their final names, and nothing else but hidden temporaries."""
-    if (root / "manifest.json").exists():
-        json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    for name in ("manifest.json", "manifest.backup.json", "privacy.json"):
+        if (root / name).exists():
+            json.loads((root / name).read_text(encoding="utf-8"))
     for path in root.rglob("*"):
         if path.is_file() and not path.name.startswith("."):
-            assert path.name == "manifest.json" or path.suffix == ".parquet", path
+            assert path.name in ("manifest.json", "manifest.backup.json", "privacy.json") \
+                or path.suffix == ".parquet", path
             if path.suffix == ".parquet":
                 pq.read_table(path)  # a partial file would not read
 

@@ -1,9 +1,12 @@
 """The store: hive-partitioned Parquet per table, atomic writes, manifest."""
 
+import json
+
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
-from speech.store import Store, config_hash, fingerprint
+from speech.store import Store, config_hash, file_record, fingerprint
 
 
 def segments(n: int, rid: str) -> pd.DataFrame:
@@ -53,9 +56,26 @@ def test_manifest_round_trip(tmp_path):
     assert store.read_manifest() == {"recordings": {}}
     store.write_manifest({"recordings": {"r1": {"status": "ok"}}, "config": {"a": 1}})
     assert store.read_manifest()["recordings"]["r1"]["status"] == "ok"
+    assert store.recovery is None
+    # torn: recovered from the backup that every write keeps
     (tmp_path / "manifest.json").write_text("{broken")
-    with pytest.raises(ValueError, match=r"manifest\.json: not valid JSON"):
-        store.read_manifest()
+    assert store.read_manifest()["recordings"]["r1"]["status"] == "ok"
+    assert store.recovery.startswith("manifest.json: not valid JSON")
+    assert "recovered from manifest.backup.json" in store.recovery
+    # both copies torn: rebuilt from the partitions (none here), never a traceback
+    (tmp_path / "manifest.backup.json").write_text("{broken")
+    assert store.read_manifest()["recordings"] == {}
+    assert "rebuilt from the metadata of 0 recordings" in store.recovery
+
+
+def test_partitions_carry_what_produced_them_and_their_checksum(tmp_path):
+    store = Store(tmp_path)
+    entry = {"inputs": {"audio": "sha256:ab"}, "config_hash": "c0ffee", "status": "ok"}
+    record = store.write_partition("segments", "r1", segments(2, "r1"), metadata=entry)
+    path = store.partition_dir("segments", "r1") / "part-0.parquet"
+    assert record == file_record(path) and record["size"] == path.stat().st_size
+    assert json.loads(pq.read_schema(path).metadata[b"speech_profile"]) == entry
+    assert store.write_partition("segments", "r1", segments(0, "r1")) is None
 
 
 def test_fingerprints_follow_content_and_config_hash_ignores_key_order(tmp_path):
