@@ -104,8 +104,9 @@ def lda_accuracy(f1: np.ndarray, f2: np.ndarray, vowel: np.ndarray, word: np.nda
 
 
 def evaluate(real_es: Path, work: Path, *, jobs: int = 1,
-             config: SegmentationConfig | None = None) -> pd.DataFrame:
-    """Per speaker: words, stressed tokens found, LDA accuracy ours and Praat baseline."""
+             config: SegmentationConfig | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per speaker: words, stressed tokens found, LDA accuracy ours and Praat baseline;
+    and the stressed tokens themselves (with their Praat baseline F1/F2)."""
     words = pd.read_csv(real_es / "words.csv", dtype={"word": str})
     vowels = extracted_vowels(real_es, work, transcripts=True, jobs=jobs, config=config)
     tokens = stressed_tokens(vowels, words)
@@ -122,7 +123,8 @@ def evaluate(real_es: Path, work: Path, *, jobs: int = 1,
             "praat_midpoint": lda_accuracy(base["f1_hz"].to_numpy(float),
                                            base["f2_hz"].to_numpy(float), labels, groups),
         })  # fmt: skip
-    return pd.DataFrame(rows)
+    tokens[["praat_f1_hz", "praat_f2_hz"]] = baseline.to_numpy()
+    return pd.DataFrame(rows), tokens
 
 
 def truth_vowels(words: pd.Series) -> pd.Series:
@@ -130,14 +132,14 @@ def truth_vowels(words: pd.Series) -> pd.Series:
     return words.map(lambda w: next(v for v, s, _ in word_nuclei(w) if s))
 
 
-def letters_label_free(real_es: Path, work: Path, *, jobs: int = 1, speaker: str = "MX1",
-                       config: SegmentationConfig | None = None) -> pd.DataFrame:
+def letters_label_free(real_es: Path, work: Path, labelled: pd.DataFrame, *, jobs: int = 1,
+                       speaker: str = "MX1", config: SegmentationConfig | None = None,
+                       ) -> pd.DataFrame:
     """One-syllable letter names of ``speaker``, extracted without transcripts: the
     last nucleus token's vowel as classified by the LDA fitted on the speaker's
-    orthography-labelled stressed word tokens (the letter names excluded)."""
+    orthography-labelled stressed word tokens (``labelled``, from :func:`evaluate`;
+    the letter names excluded)."""
     words = pd.read_csv(real_es / "words.csv", dtype={"word": str})
-    labelled = stressed_tokens(extracted_vowels(real_es, work, transcripts=True, jobs=jobs,
-                                                config=config), words)
     train = labelled[(labelled["speaker_id"] == speaker)
                      & ~labelled["recording_id"].str.contains("_let_")]
     train = train.dropna(subset=["f1_hz", "f2_hz"])
@@ -163,10 +165,10 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
-        result = evaluate(args.real_es, work, jobs=args.jobs)
+        result, tokens = evaluate(args.real_es, work, jobs=args.jobs)
         print("Stressed vowel from F1/F2, LDA leave-one-word-out (share of tokens):")
         print(result.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-        letters = letters_label_free(args.real_es, work, jobs=args.jobs)
+        letters = letters_label_free(args.real_es, work, tokens, jobs=args.jobs)
         print("\nMX1 one-syllable letter names, no transcript (last nucleus, LDA of the words):")
         print(letters.to_string(index=False, float_format=lambda v: f"{v:.0f}"))
         print(f"correct: {(letters['vowel'] == letters['predicted']).mean():.3f}")

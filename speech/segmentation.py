@@ -42,7 +42,7 @@ from features.attribution import (
 )
 from features.formants import band_limited_ceilings, default_ceilings, measure_vowels
 from features.functionals import hz_to_st, segment_functionals
-from features.nuclei import syllable_nuclei
+from features.nuclei import nucleus_spans, syllable_nuclei
 from features.quality import live_mix
 from features.registry import track_quantity, unit_suffix
 from features.rhythm import INTERVAL_COLUMNS, interval_metrics, segment_timing
@@ -319,7 +319,10 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
     stage.name = "tokens"
     band = tracks.get("vowel_band")
     nuclei_db = band[np.clip(np.rint(nuclei / hop).astype(np.int64), 0, band.size - 1)]
-    tokens = _tokens(transcript, segments, nuclei, nuclei_db, config)
+    # A token is the nucleus's vowel on the contour, not a fixed width at its peak
+    # (real-es MX1, stressed vowels by LDA: 0.697 -> 0.789; see the README).
+    spans = nucleus_spans(band, nuclei, voiced, hop_s=hop)
+    tokens = _tokens(transcript, segments, nuclei, nuclei_db, spans, config)
     stage.name = "pitch"
     f0, quality, vowels, sibilants = _pass_two(recording, config, whole, f0, labels, segments,
                                                voices, tokens, genders)
@@ -486,7 +489,7 @@ def _add_features(segments: pd.DataFrame, f0: np.ndarray, intensity: np.ndarray,
 
 
 def _tokens(transcript: pd.DataFrame | None, segments: pd.DataFrame, nuclei: np.ndarray,
-            nuclei_db: np.ndarray, config: SegmentationConfig,
+            nuclei_db: np.ndarray, spans: np.ndarray, config: SegmentationConfig,
             ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Vowel and /s/ tokens: aligned phones when the transcript has them, else vowel
     tokens at the syllable nuclei, labelled from the words where the language has
@@ -498,13 +501,13 @@ def _tokens(transcript: pd.DataFrame | None, segments: pd.DataFrame, nuclei: np.
         return aligned_tokens(transcript, segments, config.vowels)
     rules = rules_for(config.language)
     if transcript is not None and rules is not None:
-        tokens = orthography_tokens(transcript, segments, nuclei, nuclei_db, rules)
+        tokens = orthography_tokens(transcript, segments, nuclei, nuclei_db, rules, spans)
         # Vowels outside the corpus inventory (a narrower one) stay unlabelled.
         outside = tokens["phone"].notna() & ~tokens["phone"].isin(config.vowels)
         tokens.loc[outside, ["phone", "stress", "label_confidence"]] = None
         tokens.loc[outside, "label_source"] = "none"
         return tokens, no_s
-    return nucleus_tokens(nuclei, segments), no_s
+    return nucleus_tokens(nuclei, segments, spans), no_s
 
 
 def word_id(words: pd.Series, key: str) -> pd.Series:

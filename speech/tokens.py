@@ -156,19 +156,25 @@ def _segment_slots(times_s: np.ndarray, segments: pd.DataFrame) -> tuple[np.ndar
     return ok, slot[ok]
 
 
-def nucleus_tokens(nuclei_s: np.ndarray, segments: pd.DataFrame) -> pd.DataFrame:
-    """Unlabelled vowel tokens: ``NUCLEUS_HALF_S`` around each syllable nucleus,
-    clipped to its segment (``phone`` is null)."""
+def nucleus_tokens(nuclei_s: np.ndarray, segments: pd.DataFrame,
+                   spans: np.ndarray | None = None) -> pd.DataFrame:
+    """Unlabelled vowel tokens at the syllable nuclei, clipped to their segment
+    (``phone`` is null): each nucleus's vowel span (``spans``, shape (n_nuclei, 2),
+    from :func:`features.nuclei.nucleus_spans`), or ``NUCLEUS_HALF_S`` around it."""
     if not len(segments) or not len(nuclei_s):
         return pd.DataFrame(columns=[*TOKEN_COLUMNS, *LABEL_COLUMNS])
     ok, k = _segment_slots(nuclei_s, segments)
     t = nuclei_s[ok]
     n = int(ok.sum())
+    if spans is None:
+        lo, hi = t - NUCLEUS_HALF_S, t + NUCLEUS_HALF_S
+    else:
+        lo, hi = np.asarray(spans, dtype=np.float64)[ok].T
     return pd.DataFrame({
         "segment_id": segments["segment_id"].to_numpy()[k],
         "speaker_id": segments["speaker_id"].to_numpy()[k],
-        "start_s": np.maximum(t - NUCLEUS_HALF_S, segments["start_s"].to_numpy()[k]),
-        "end_s": np.minimum(t + NUCLEUS_HALF_S, segments["end_s"].to_numpy()[k]),
+        "start_s": np.maximum(lo, segments["start_s"].to_numpy()[k]),
+        "end_s": np.minimum(hi, segments["end_s"].to_numpy()[k]),
         "phone": pd.Series([None] * n, dtype="string"),
         "position": None,
         "word": pd.Series([None] * n, dtype="string"),
@@ -231,7 +237,8 @@ def _interval_labels(interval: pd.Series, nuclei_s: np.ndarray, nuclei_db: np.nd
 
 
 def orthography_tokens(transcript: pd.DataFrame, segments: pd.DataFrame, nuclei_s: np.ndarray,
-                       nuclei_db: np.ndarray, rules: WordRules) -> pd.DataFrame:
+                       nuclei_db: np.ndarray, rules: WordRules,
+                       spans: np.ndarray | None = None) -> pd.DataFrame:
     """Vowel tokens at the syllable nuclei, labelled from the transcript's words.
 
     Every nucleus in a segment is a token (as :func:`nucleus_tokens`); within each
@@ -248,8 +255,10 @@ def orthography_tokens(transcript: pd.DataFrame, segments: pd.DataFrame, nuclei_
         Nucleus times (s, increasing) and their vowel-band intensity (dB).
     rules : callable
         The language's word rules (:func:`corpora.languages.rules_for`).
+    spans : np.ndarray, shape (n_nuclei, 2), optional
+        Each nucleus's vowel span (see :func:`nucleus_tokens`).
     """
-    tokens = nucleus_tokens(nuclei_s, segments)
+    tokens = nucleus_tokens(nuclei_s, segments, spans)
     if tokens.empty or transcript is None:
         return tokens
     labelled = []
