@@ -34,6 +34,7 @@ from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.model_selection import LeaveOneGroupOut, cross_val_predict
 
 from corpora.corpus import read_corpus
+from corpora.languages import rules_for, text_nuclei
 from corpora.languages.es import word_nuclei
 from speech.extract import extract
 from speech.segmentation import SegmentationConfig
@@ -129,7 +130,8 @@ def evaluate(real_es: Path, work: Path, *, jobs: int = 1,
 
 def truth_vowels(words: pd.Series) -> pd.Series:
     """The stressed vowel each word's spelling gives."""
-    return words.map(lambda w: next(v for v, s, _ in word_nuclei(w) if s))
+    rules = rules_for("es")
+    return words.map(lambda w: next(n.vowel for n in text_nuclei(w, rules) if n.stressed))
 
 
 def letters_label_free(real_es: Path, work: Path, labelled: pd.DataFrame, *, jobs: int = 1,
