@@ -89,7 +89,7 @@ def align_vowels(
     nucleus_pos: np.ndarray,
     nucleus_level_db: np.ndarray,
     *,
-    timing_sd: float = 0.12,
+    timing_sd: float = 0.2,
     skip_expected: float = 2.5,
     skip_nucleus: float = 2.5,
     level_range_db: float = 15.0,
@@ -115,7 +115,10 @@ def align_vowels(
     nucleus_level_db : np.ndarray, shape (m,)
         Intensity at each nucleus (dB, any reference).
     timing_sd : float
-        Timing mismatch (proportion of the interval) that costs half a nat.
+        Timing mismatch (proportion of the interval) that costs half a nat. Letter
+        positions are a rough clock (final syllables lengthen, onsets vary): on
+        real-es isolated words 0.2 placed the stressed vowel better than 0.12 or
+        0.08 (MX1 LDA recovery 0.831, 0.789, 0.671) and no better at 0.3 or 0.5.
     skip_expected, skip_nucleus : float
         Costs (nats) of leaving a vowel or a nucleus unmatched.
     level_range_db : float

@@ -36,7 +36,7 @@ def test_no_nuclei_or_no_vowels():
 def _brute_force(e_pos, stressed, n_pos, levels):
     """Best assignment and pair posteriors by enumerating every monotone alignment."""
     match, skip_e, skip_n = _costs(np.asarray(e_pos), np.asarray(stressed), np.asarray(n_pos),
-                                   np.asarray(levels, dtype=float), 0.12, 2.5, 2.5, 15.0)
+                                   np.asarray(levels, dtype=float), 0.2, 2.5, 2.5, 15.0)
     n, m = match.shape
     best, best_cost, weights = None, np.inf, {}
     total = 0.0
