@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
 from features.frames import HOP_S, frames_to_time
 
-__all__ = ["syllable_nuclei"]
+__all__ = ["nucleus_spans", "syllable_nuclei"]
 
 
 def syllable_nuclei(
@@ -96,3 +98,78 @@ def syllable_nuclei(
     if speech is not None:
         keep &= speech[peaks]
     return frames_to_time(peaks[keep], hop_s)
+
+
+def nucleus_spans(
+    intensity_db: np.ndarray,
+    nuclei_s: np.ndarray,
+    voiced: np.ndarray,
+    *,
+    hop_s: float = HOP_S,
+    drop_db: float = 6.0,
+    max_half_s: float = 0.12,
+    min_half_s: float = 0.02,
+) -> np.ndarray:
+    """The vowel around each syllable nucleus: its span on the intensity contour.
+
+    From each nucleus's peak frame, the span grows on both sides over voiced frames
+    whose intensity stays within ``drop_db`` of the peak, never past the intensity
+    minimum between the nucleus and its neighbour (the syllable boundary of
+    Mermelstein 1975), and at most ``max_half_s`` to a side. Without spans, a token
+    of fixed width centred on the peak reads the formants where the vowel is
+    loudest, which in a CV syllable is often its first third (the release), not
+    its steady middle.
+
+    Parameters
+    ----------
+    intensity_db : np.ndarray, shape (n_frames,)
+        The contour the nuclei were found on (dB).
+    nuclei_s : np.ndarray, shape (n_nuclei,)
+        Nucleus times (s), increasing (:func:`syllable_nuclei`).
+    voiced : np.ndarray, shape (n_frames,), bool
+    hop_s : float
+        Frame hop (s).
+    drop_db : float
+        Largest fall below the peak (dB) inside the span.
+    max_half_s, min_half_s : float
+        Longest and shortest extent (s) on each side of the peak.
+
+    Returns
+    -------
+    np.ndarray, shape (n_nuclei, 2), float64
+        Start and end (s) of each span (frame centres +- half a hop).
+
+    References
+    ----------
+    Mermelstein, P. (1975). Automatic segmentation of speech into syllabic units.
+    JASA 58(4), 880-883.
+    """
+    level = np.asarray(intensity_db, dtype=np.float64)
+    voiced = np.asarray(voiced, dtype=bool)
+    if level.ndim != 1 or voiced.shape != level.shape:
+        raise ValueError("intensity_db and voiced must both have shape (n_frames,), got "
+                         f"{level.shape!r} and {voiced.shape!r}")
+    times = np.asarray(nuclei_s, dtype=np.float64).ravel()
+    if not times.size:
+        return np.zeros((0, 2))
+    peaks = np.clip(np.rint(times / hop_s).astype(np.int64), 0, level.size - 1)
+    # Syllable boundaries: the intensity minimum between consecutive peaks.
+    bounds = np.array([p + int(np.argmin(level[p:q + 1])) for p, q in
+                       itertools.pairwise(peaks)], dtype=np.int64)
+    lo_limit = np.maximum(np.r_[0, bounds], peaks - round(max_half_s / hop_s))
+    hi_limit = np.minimum(np.r_[bounds, level.size - 1], peaks + round(max_half_s / hop_s))
+    keep = voiced & np.isfinite(level)
+    spans = np.empty((times.size, 2))
+    for k, (p, a, b) in enumerate(zip(peaks, lo_limit, hi_limit, strict=True)):
+        inside = keep[a : b + 1] & (level[a : b + 1] >= level[p] - drop_db)
+        inside[p - a] = True
+        left = inside[: p - a + 1][::-1]
+        right = inside[p - a :]
+        n_left = int(np.argmin(left)) if not left.all() else left.size
+        n_right = int(np.argmin(right)) if not right.all() else right.size
+        spans[k] = (p - n_left + 1, p + n_right - 1)
+    half = round(min_half_s / hop_s)
+    spans[:, 0] = np.minimum(spans[:, 0], peaks - half)
+    spans[:, 1] = np.maximum(spans[:, 1], peaks + half)
+    return np.c_[frames_to_time(spans[:, 0], hop_s) - hop_s / 2,
+                 frames_to_time(spans[:, 1], hop_s) + hop_s / 2].clip(min=0)

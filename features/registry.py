@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 #: Version of the feature set: bump it when a name or a definition changes.
-FEATURE_SET_VERSION = "1.2"
+FEATURE_SET_VERSION = "1.3"
 
 #: Levels, finest last: the table a feature is a column of.
 LEVELS: tuple[str, ...] = ("recording", "speaker", "segment", "token")
@@ -384,6 +384,45 @@ _CONDITIONS: tuple[tuple[str, str, str, str, str], ...] = (
     ),
 )
 
+_LABELS_REF = ("corpora.languages (spelling rules per language: es), "
+               "features.vowel_alignment.align_vowels, speech.tokens")
+#: Label columns of the vowels table (its formant columns are documented in
+#: features.formants.measure_vowels).
+_VOWEL_LABELS: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "label_source",
+        "label",
+        "token",
+        "Where the token's vowel label comes from: 'phones' (the transcript's phone "
+        "alignment), 'orthography' (the transcript's words, spelt vowels aligned to the "
+        "syllable nuclei of the interval by dynamic programming over count, timing and "
+        "intensity) or 'none' (unlabelled nucleus: no transcript, no spelling rules for "
+        "the corpus language, or no expected vowel matched it).",
+        _LABELS_REF,
+    ),
+    (
+        "stress",
+        "label",
+        "token",
+        "Whether the token is its word's stressed syllable (boolean; null when unknown): "
+        "from the spelling (written accent, else penultimate after a vowel, n or s, "
+        "else final; monosyllabic function words unstressed) for orthography labels, "
+        "from stress marks (1/2, ˈ) for phone labels.",
+        "RAE (2010) Ortografía de la lengua española, ch. 2; " + _LABELS_REF,
+    ),
+    (
+        "label_confidence",
+        "1",
+        "token",
+        "Confidence of the vowel label, 0-1: for orthography labels the posterior "
+        "probability of the vowel-nucleus pair over all monotone alignments "
+        "(forward-backward; labels below 0.5 are dropped); 1 for phone labels; null "
+        "when unlabelled.",
+        "Rabiner, L. R. (1989). A tutorial on hidden Markov models. Proc. IEEE 77(2), "
+        "257-286; " + _LABELS_REF,
+    ),
+)
+
 _AGGREGATE: tuple[tuple[str, str, str, str, str], ...] = (
     (
         "n_segments",
@@ -477,7 +516,7 @@ def build_registry(
         FeatureSpec(m.name, m.unit, m.definition, m.reference, "segment") for m in voice_measures
     ]
     specs += [FeatureSpec(n, u, d, r, lev)
-              for n, u, lev, d, r in (*_RHYTHM, *_AGGREGATE, *_CONDITIONS)]
+              for n, u, lev, d, r in (*_RHYTHM, *_VOWEL_LABELS, *_AGGREGATE, *_CONDITIONS)]
     bias = read_condition_bias() if condition_bias is None else condition_bias
     specs = [replace(s, biased_by=tuple(bias.get(s.name, ()))) for s in specs]
     problems = naming_problems(specs)

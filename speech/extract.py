@@ -269,7 +269,7 @@ def _plan(corpus: Corpus, store: Store,
     # The vowel inventory is the corpus's (corpus.toml), whatever the caller passed.
     # Word ids are keyed with the store's own key, so they are stable across runs.
     config = replace(config or SegmentationConfig(), vowels=tuple(corpus.config.vowels),
-                     text_key=store_key(store))
+                     language=corpus.config.language, text_key=store_key(store))
     manifest = store.read_manifest() if KEY_FIELD not in manifest else manifest
     settings = {"segmentation": config.as_dict(), "feature_set_version": FEATURE_SET_VERSION}
     settings_hash = config_hash(settings)

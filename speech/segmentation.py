@@ -30,6 +30,7 @@ import pandas as pd
 
 from corpora.audio import load_audio
 from corpora.corpus import Recording
+from corpora.languages import rules_for
 from corpora.transcripts import read_transcript
 from features.activity import activity_from_probability, speech_intervals, voice_activity
 from features.attribution import (
@@ -41,7 +42,7 @@ from features.attribution import (
 )
 from features.formants import band_limited_ceilings, default_ceilings, measure_vowels
 from features.functionals import hz_to_st, segment_functionals
-from features.nuclei import syllable_nuclei
+from features.nuclei import nucleus_spans, syllable_nuclei
 from features.quality import live_mix
 from features.registry import track_quantity, unit_suffix
 from features.rhythm import INTERVAL_COLUMNS, interval_metrics, segment_timing
@@ -54,11 +55,13 @@ from features.vowel_qc import mahalanobis_outliers
 from speech.pass_one import FrameTracks, pass_one
 from speech.schema import ERROR_COLUMNS, RECORDING_COLUMNS, SEGMENT_COLUMNS
 from speech.tokens import (
+    LABEL_COLUMNS,
     TOKEN_COLUMNS,
     aligned_tokens,
     assign_to_segments,
     interval_at,
     nucleus_tokens,
+    orthography_tokens,
 )
 
 #: Vowel outlier flag: significance level and smallest speaker x vowel category tested.
@@ -101,6 +104,11 @@ class SegmentationConfig:
     vowels : tuple of str
         Vowel labels of the phones tiers (corpus.toml's inventory), for the
         interval rhythm metrics (%V, deltaC, nPVI...).
+    language : str
+        ISO 639-1 code of the corpus language (corpus.toml's ``language``): without
+        a phone alignment, vowel tokens are labelled from the transcript's words by
+        that language's spelling rules (:mod:`corpora.languages`; unlabelled when
+        it has none).
     features : bool
         Measure the acoustic features of every segment (functionals of F0,
         intensity and spectral tracks, voice quality, timing); ``False`` gives
@@ -158,6 +166,7 @@ class SegmentationConfig:
     context_s: float = 1.0
     features: bool = True
     vowels: tuple[str, ...] = ("a", "e", "i", "o", "u")
+    language: str = "es"
     token_voices: str = "profiled"
     formant_ceilings: int = 10
     engine: str = "vectorised"
@@ -308,7 +317,12 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
         if transcript is not None and config.keep_text:
             segments["text"] = _texts(transcript, segments)
     stage.name = "tokens"
-    tokens = _tokens(transcript, segments, nuclei, config)
+    band = tracks.get("vowel_band")
+    nuclei_db = band[np.clip(np.rint(nuclei / hop).astype(np.int64), 0, band.size - 1)]
+    # A token is the nucleus's vowel on the contour, not a fixed width at its peak
+    # (real-es MX1, stressed vowels by LDA: 0.697 -> 0.789; see the README).
+    spans = nucleus_spans(band, nuclei, voiced, hop_s=hop)
+    tokens = _tokens(transcript, segments, nuclei, nuclei_db, spans, config)
     stage.name = "pitch"
     f0, quality, vowels, sibilants = _pass_two(recording, config, whole, f0, labels, segments,
                                                voices, tokens, genders)
@@ -475,14 +489,25 @@ def _add_features(segments: pd.DataFrame, f0: np.ndarray, intensity: np.ndarray,
 
 
 def _tokens(transcript: pd.DataFrame | None, segments: pd.DataFrame, nuclei: np.ndarray,
-            config: SegmentationConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Vowel and /s/ tokens: aligned phones when the transcript has them, else
-    unlabelled vowel tokens at the syllable nuclei (and no /s/ tokens)."""
+            nuclei_db: np.ndarray, spans: np.ndarray, config: SegmentationConfig,
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Vowel and /s/ tokens: aligned phones when the transcript has them, else vowel
+    tokens at the syllable nuclei, labelled from the words where the language has
+    spelling rules (and no /s/ tokens)."""
+    no_s = pd.DataFrame(columns=TOKEN_COLUMNS)
     if not config.features or not len(segments):
-        return pd.DataFrame(columns=TOKEN_COLUMNS), pd.DataFrame(columns=TOKEN_COLUMNS)
+        return pd.DataFrame(columns=[*TOKEN_COLUMNS, *LABEL_COLUMNS]), no_s
     if transcript is not None and (transcript["level"] == "phones").any():
         return aligned_tokens(transcript, segments, config.vowels)
-    return nucleus_tokens(nuclei, segments), pd.DataFrame(columns=TOKEN_COLUMNS)
+    rules = rules_for(config.language)
+    if transcript is not None and rules is not None:
+        tokens = orthography_tokens(transcript, segments, nuclei, nuclei_db, rules, spans)
+        # Vowels outside the corpus inventory (a narrower one) stay unlabelled.
+        outside = tokens["phone"].notna() & ~tokens["phone"].isin(config.vowels)
+        tokens.loc[outside, ["phone", "stress", "label_confidence"]] = None
+        tokens.loc[outside, "label_source"] = "none"
+        return tokens, no_s
+    return nucleus_tokens(nuclei, segments, spans), no_s
 
 
 def word_id(words: pd.Series, key: str) -> pd.Series:

@@ -1,5 +1,11 @@
 """Vowel and /s/ tokens of a recording, from its aligned phones or, without an
-alignment, from its syllable nuclei (unlabelled vowel tokens).
+alignment, from its syllable nuclei: labelled from the transcript's words
+(orthography) where the corpus language has spelling rules, else unlabelled.
+
+Vowel tokens carry :data:`LABEL_COLUMNS`: ``stress`` (the word's stressed syllable;
+null when unknown), ``label_source`` (``phones``, ``orthography`` or ``none``) and
+``label_confidence`` (1 for a phone label, the alignment's posterior probability for
+an orthography label, null when unlabelled).
 
 Labels are matched to the corpus vowel inventory after removing the marks that
 aligners and IPA transcriptions add (stress digits of MFA/ARPABET, IPA stress
@@ -13,10 +19,26 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
+from corpora.languages import UnreadableText, WordRules, text_nuclei, text_words
+from features.vowel_alignment import align_vowels
+
 TOKEN_COLUMNS = ("segment_id", "speaker_id", "start_s", "end_s", "phone", "position", "word")
 #: Half-width (s) of an unlabelled vowel token around a syllable nucleus.
 NUCLEUS_HALF_S = 0.04
 _MARKS = "0123456789ˈˌːˑ'\"`"
+#: Label columns of vowel tokens (after TOKEN_COLUMNS).
+LABEL_COLUMNS = ("stress", "label_source", "label_confidence")
+#: Orthography labels with a lower posterior stay unlabelled (``label_source`` none).
+MIN_LABEL_CONFIDENCE = 0.5
+
+
+def phone_stress(label: str) -> bool | None:
+    """Stress marked on a phone label: MFA/ARPABET digit 1 or 2 or IPA ˈ -> True, digit 0
+    -> False, no mark -> None."""
+    text = str(label).strip()
+    if "ˈ" in text or text[-1:] in ("1", "2"):
+        return True
+    return False if text[-1:] == "0" else None
 
 
 def base_label(label: str) -> str:
@@ -103,9 +125,12 @@ def aligned_tokens(transcript: pd.DataFrame, segments: pd.DataFrame, vowels: tup
     phones["position"] = np.where(next_is_vowel, "onset", "coda")
     phones["word"] = _words_at(transcript, phones)
     phones = assign_to_segments(phones, segments)
-    vowel_rows = phones[phones["base"].isin(vowels)].assign(phone=lambda d: d["base"])
+    vowel_rows = phones[phones["base"].isin(vowels)].assign(
+        phone=lambda d: d["base"],
+        stress=lambda d: pd.array(d["label"].map(phone_stress).tolist(), dtype="boolean"),
+        label_source="phones", label_confidence=1.0)
     s_rows = phones[phones["base"] == sibilant].assign(phone=sibilant)
-    return (vowel_rows[list(TOKEN_COLUMNS)].reset_index(drop=True),
+    return (vowel_rows[[*TOKEN_COLUMNS, *LABEL_COLUMNS]].reset_index(drop=True),
             s_rows[list(TOKEN_COLUMNS)].reset_index(drop=True))
 
 
@@ -123,20 +148,139 @@ def _words_at(transcript: pd.DataFrame, phones: pd.DataFrame) -> pd.Series:
     return found
 
 
-def nucleus_tokens(nuclei_s: np.ndarray, segments: pd.DataFrame) -> pd.DataFrame:
-    """Unlabelled vowel tokens: ``NUCLEUS_HALF_S`` around each syllable nucleus,
-    clipped to its segment (``phone`` is null)."""
-    if not len(segments) or not len(nuclei_s):
-        return pd.DataFrame(columns=TOKEN_COLUMNS)
-    slot = interval_at(nuclei_s, segments)
+def _segment_slots(times_s: np.ndarray, segments: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Which times lie in a segment (bool mask) and the row of that segment (for the
+    times inside)."""
+    slot = interval_at(np.asarray(times_s, dtype=np.float64), segments)
     ok = slot >= 0
-    t, k = np.asarray(nuclei_s)[ok], slot[ok]
+    return ok, slot[ok]
+
+
+def nucleus_tokens(nuclei_s: np.ndarray, segments: pd.DataFrame,
+                   spans: np.ndarray | None = None) -> pd.DataFrame:
+    """Unlabelled vowel tokens at the syllable nuclei, clipped to their segment
+    (``phone`` is null): each nucleus's vowel span (``spans``, shape (n_nuclei, 2),
+    from :func:`features.nuclei.nucleus_spans`), or ``NUCLEUS_HALF_S`` around it."""
+    if not len(segments) or not len(nuclei_s):
+        return pd.DataFrame(columns=[*TOKEN_COLUMNS, *LABEL_COLUMNS])
+    ok, k = _segment_slots(nuclei_s, segments)
+    t = nuclei_s[ok]
+    n = int(ok.sum())
+    if spans is None:
+        lo, hi = t - NUCLEUS_HALF_S, t + NUCLEUS_HALF_S
+    else:
+        lo, hi = np.asarray(spans, dtype=np.float64)[ok].T
     return pd.DataFrame({
         "segment_id": segments["segment_id"].to_numpy()[k],
         "speaker_id": segments["speaker_id"].to_numpy()[k],
-        "start_s": np.maximum(t - NUCLEUS_HALF_S, segments["start_s"].to_numpy()[k]),
-        "end_s": np.minimum(t + NUCLEUS_HALF_S, segments["end_s"].to_numpy()[k]),
-        "phone": pd.Series([None] * int(ok.sum()), dtype="string"),
+        "start_s": np.maximum(lo, segments["start_s"].to_numpy()[k]),
+        "end_s": np.minimum(hi, segments["end_s"].to_numpy()[k]),
+        "phone": pd.Series([None] * n, dtype="string"),
         "position": None,
-        "word": pd.Series([None] * int(ok.sum()), dtype="string"),
+        "word": pd.Series([None] * n, dtype="string"),
+        "stress": pd.array([None] * n, dtype="boolean"),
+        "label_source": "none",
+        "label_confidence": np.full(n, np.nan),
     })  # fmt: skip
+
+
+def _text_intervals(transcript: pd.DataFrame) -> pd.DataFrame:
+    """Each voice's transcribed intervals: its words tier when it has one (word
+    timing narrows the alignment), else its turns."""
+    text = transcript[transcript["level"].isin(("words", "turns"))
+                      & transcript["label"].astype("string").str.strip().ne("")]
+    has_words = set(text.loc[text["level"] == "words", "speaker"])
+    keep = np.where(text["speaker"].isin(has_words), text["level"] == "words",
+                    text["level"] == "turns")
+    return text[keep].sort_values(["speaker", "start_s"]).reset_index(drop=True)
+
+
+def _speech_time(times_s: np.ndarray, spans: np.ndarray) -> np.ndarray:
+    """Seconds of speech (inside the sorted, disjoint ``spans``, shape (k, 2)) before
+    each time."""
+    before = np.r_[0.0, np.cumsum(spans[:, 1] - spans[:, 0])]
+    k = np.searchsorted(spans[:, 0], times_s, side="right")  # spans started by t
+    inside = np.clip(times_s - spans[np.maximum(k - 1, 0), 0], 0,
+                     spans[np.maximum(k - 1, 0), 1] - spans[np.maximum(k - 1, 0), 0])
+    return before[np.maximum(k - 1, 0)] + np.where(k > 0, inside, 0.0)
+
+
+def _interval_labels(interval: pd.Series, nuclei_s: np.ndarray, nuclei_db: np.ndarray,
+                     rules: WordRules, speech: np.ndarray,
+                     ) -> list[tuple[float, str, bool, float, str]]:
+    """(nucleus time, vowel, stressed, confidence, word) of the nuclei of one
+    transcribed interval that its expected vowels were aligned to. Nucleus positions
+    count speech time only (``speech``: the voice's segments, sorted): a turn's
+    pauses and a file's leading silence would otherwise shift every expected vowel."""
+    start, end = float(interval["start_s"]), float(interval["end_s"])
+    lo, hi = np.searchsorted(nuclei_s, [start, end], side="left")
+    if hi <= lo or end <= start:
+        return []
+    edges = _speech_time(np.array([start, end]), speech)
+    if edges[1] <= edges[0]:
+        return []
+    try:
+        expected = text_nuclei(str(interval["label"]), rules)
+    except UnreadableText:
+        return []  # a number's syllables are unknown: its nuclei stay unlabelled
+    if not expected:
+        return []
+    times = nuclei_s[lo:hi]
+    assigned, confidence = align_vowels(
+        np.array([e.position for e in expected]), np.array([e.stressed for e in expected]),
+        np.clip((_speech_time(times, speech) - edges[0]) / (edges[1] - edges[0]), 0, 1),
+        nuclei_db[lo:hi])
+    words = text_words(str(interval["label"]))
+    return [(float(times[j]), e.vowel, e.stressed, float(c), words[e.word].lower())
+            for e, j, c in zip(expected, assigned, confidence, strict=True)
+            if j >= 0 and c >= MIN_LABEL_CONFIDENCE]
+
+
+def orthography_tokens(transcript: pd.DataFrame, segments: pd.DataFrame, nuclei_s: np.ndarray,
+                       nuclei_db: np.ndarray, rules: WordRules,
+                       spans: np.ndarray | None = None) -> pd.DataFrame:
+    """Vowel tokens at the syllable nuclei, labelled from the transcript's words.
+
+    Every nucleus in a segment is a token (as :func:`nucleus_tokens`); within each
+    transcribed interval of a voice (words tier, else turns), the vowels its text
+    spells (:func:`corpora.languages.text_nuclei`) are aligned to the interval's
+    nuclei (:func:`features.vowel_alignment.align_vowels`), and a nucleus that an
+    expected vowel was aligned to with posterior >= :data:`MIN_LABEL_CONFIDENCE`
+    and that lies in a segment of the same voice takes its vowel and stress
+    (``label_source`` "orthography"). Other nuclei stay unlabelled.
+
+    Parameters
+    ----------
+    nuclei_s, nuclei_db : np.ndarray, shape (n_nuclei,)
+        Nucleus times (s, increasing) and their vowel-band intensity (dB).
+    rules : callable
+        The language's word rules (:func:`corpora.languages.rules_for`).
+    spans : np.ndarray, shape (n_nuclei, 2), optional
+        Each nucleus's vowel span (see :func:`nucleus_tokens`).
+    """
+    tokens = nucleus_tokens(nuclei_s, segments, spans)
+    if tokens.empty or transcript is None:
+        return tokens
+    labelled = []
+    spans = {voice: np.sort(mine[["start_s", "end_s"]].to_numpy(dtype=np.float64), axis=0)
+             for voice, mine in segments.groupby("speaker_id", sort=False)}
+    for _, interval in _text_intervals(transcript).iterrows():
+        speech = spans.get(interval["speaker"])
+        if speech is None:
+            continue  # a voice without segments has no nuclei tokens
+        for row in _interval_labels(interval, nuclei_s, nuclei_db, rules, speech):
+            labelled.append((interval["speaker"], *row))
+    if not labelled:
+        return tokens
+    found = pd.DataFrame(labelled, columns=["speaker_id", "nucleus_s", "phone", "stress",
+                                            "label_confidence", "word"])
+    ok, _ = _segment_slots(nuclei_s, segments)
+    key = pd.DataFrame({"speaker_id": tokens["speaker_id"].to_numpy(), "nucleus_s": nuclei_s[ok]})
+    hit = key.merge(found, on=["speaker_id", "nucleus_s"], how="left")
+    mine = hit["phone"].notna().to_numpy()
+    tokens["phone"] = hit["phone"].astype("string").to_numpy()
+    tokens["stress"] = pd.array(hit["stress"].tolist(), dtype="boolean")
+    tokens["label_source"] = np.where(mine, "orthography", "none")
+    tokens["label_confidence"] = hit["label_confidence"].to_numpy(dtype=np.float64)
+    tokens["word"] = hit["word"].astype("string").to_numpy()
+    return tokens

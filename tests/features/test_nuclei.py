@@ -63,3 +63,26 @@ def test_degenerate_inputs():
     assert len(nuclei_of(np.zeros(SR))) == 0
     with pytest.raises(ValueError, match="shape"):
         syllable_nuclei(np.zeros(5), np.zeros(4, dtype=bool))
+
+
+def test_nucleus_spans_stop_at_the_dip_the_drop_and_unvoiced_frames():
+    from features.nuclei import nucleus_spans
+
+    hop = 0.01
+    level = np.full(100, -60.0)
+    level[10:40] = -20.0  # a 300 ms vowel, peak at 20
+    level[20] = -18.0
+    level[40:45] = -30.0  # a dip (consonant)
+    level[45:70] = -22.0  # a second vowel, peak at 55
+    level[55] = -19.0
+    voiced = level > -35
+    voiced[65:] = False  # devoiced tail
+    spans = nucleus_spans(level, np.array([0.20, 0.55]), voiced, hop_s=hop, drop_db=6.0,
+                          max_half_s=0.5)
+    np.testing.assert_allclose(spans, [[0.095, 0.395], [0.445, 0.645]], atol=1e-9)
+    # at most max_half_s to a side, at least min_half_s
+    narrow = nucleus_spans(level, np.array([0.20]), voiced, hop_s=hop, max_half_s=0.05)
+    np.testing.assert_allclose(narrow, [[0.145, 0.255]], atol=1e-9)
+    alone = nucleus_spans(level, np.array([0.80]), voiced, hop_s=hop, min_half_s=0.02)
+    np.testing.assert_allclose(alone, [[0.775, 0.825]], atol=1e-9)
+    assert nucleus_spans(level, np.zeros(0), voiced).shape == (0, 2)
