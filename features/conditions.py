@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from features.activity import voice_activity
-from features.frames import HOP_S
+from features.frames import HOP_S, expand_ranges
 from features.tracks import intensity_db
 
 __all__ = [
@@ -304,12 +304,14 @@ def reverb_decay_s(level_db: np.ndarray, *, hop_s: float = HOP_S, min_frames: in
     starts, ends = starts[keep], ends[keep]
     if starts.size == 0:
         return float("nan")
-    # Least-squares slope of each run, with cumulative sums (no loop over runs).
-    t = np.arange(level.size) * hop_s
-    safe = np.where(finite, level, 0.0)
-    sums = [np.concatenate([[0.0], np.cumsum(v)])
-            for v in (np.ones_like(t), t, safe, t * safe, t * t)]
-    n, st, sl, stl, stt = (c[ends] - c[starts] for c in sums)
+    # Least-squares slope of each run, all runs at once. Time is counted from each
+    # run's start: cumulative sums over the whole recording's clock cancel
+    # catastrophically in n*stt - st**2 once t reaches hours.
+    index, owner = expand_ranges(starts, ends)
+    t = (index - starts[owner]) * hop_s
+    y = level[index]
+    n, st, sl, stl, stt = (np.bincount(owner, weights=w, minlength=starts.size)
+                           for w in (np.ones_like(t), t, y, t * y, t * t))
     slope = (n * stl - st * sl) / (n * stt - st**2)
     rates = -slope[level[starts] - level[ends - 1] >= min_drop_db]
     if rates.size < 5:

@@ -150,3 +150,22 @@ def test_real_telephone_and_g722_speech_read_as_their_bands() -> None:
         y, sr = sf.read(path, dtype="float64")
         band = recording_conditions(y, sr)["band_limit_hz"]
         assert lo <= band <= hi, (path.name, sr, band)
+
+
+def test_decay_index_does_not_depend_on_where_in_a_long_recording_the_decays_are():
+    """The same decays read the same 3 hours in: each run's slope is fitted on its own
+    clock (on the recording's clock, n*stt - st**2 cancelled to zero past an hour)."""
+    from features.conditions import reverb_decay_s
+
+    rng = np.random.default_rng(4)
+    hop_s = 0.01
+    bursts = []
+    for _ in range(40):  # speech at -20 dB, then a 60 dB/0.4 s decay to a -80 dB floor
+        steady = -20 + rng.normal(0, 0.5, 30)
+        decay = -20 - 150 * np.arange(1, 25) * hop_s
+        bursts.append(np.concatenate([steady, decay, np.full(20, -80.0)]))
+    level = np.concatenate(bursts)
+    early = reverb_decay_s(level, hop_s=hop_s)
+    late = reverb_decay_s(np.concatenate([np.full(1_080_000, -80.0), level]), hop_s=hop_s)
+    assert early == pytest.approx(0.4, rel=0.05)
+    assert late == pytest.approx(early, rel=1e-9)
