@@ -50,8 +50,22 @@ def _wait_for(condition, what: str) -> None:
 
 def _forget_during_extract(corpus: Path, store: Path, holds: Path, where: list[str]):
     """extract (paused before committing the erased speaker's second recording), then
-    forget while it is paused; returns both completed processes' outputs."""
+    forget while it is paused; returns both completed processes' outputs.
+
+    The speaker's first recording is committed by an earlier run over the corpus
+    without the held one: workers finish in any order (a pool, Dask's
+    as_completed), so within one run the held recording could arrive first and the
+    other would then wait behind it, uncommitted."""
     held = f"{ERASED}_u02"
+    listing = pd.read_csv(corpus / "recordings.csv", dtype=str, keep_default_na=False)
+    listing[listing["recording_id"] != held].to_csv(corpus / "recordings.csv", index=False)
+    transcript = corpus / "transcripts" / f"{held}.TextGrid"
+    aside = transcript.rename(corpus / f"{held}.TextGrid")
+    first = subprocess.run([CLI, "extract", str(corpus), "--store", str(store), "--keep-text",
+                            *where], capture_output=True, text=True, timeout=TIMEOUT_S)
+    assert first.returncode == 0, first.stderr
+    listing.to_csv(corpus / "recordings.csv", index=False)
+    aside.rename(transcript)
     holds.mkdir()
     (holds / f"{held}.hold").touch()
     env = {**os.environ, HOLD_HOOK_ENV: str(holds)}
