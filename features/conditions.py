@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from features.activity import voice_activity
-from features.frames import HOP_S, expand_ranges
+from features.frames import HOP_S, expand_ranges, runs
 from features.tracks import intensity_db
 
 __all__ = [
@@ -79,10 +79,12 @@ DIGITAL_SILENCE_DBFS = -90.0
 
 
 def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start (inclusive) and end (exclusive) index of each run of True."""
-    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
-    d = np.diff(m.astype(np.int8))
-    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    """Start (inclusive) and end (exclusive) index of each run of True
+    (:func:`features.frames.runs`, the runs of True kept)."""
+    mask = np.asarray(mask, dtype=bool)
+    starts, ends = runs(mask)
+    true = mask[starts] if starts.size else np.zeros(0, bool)
+    return starts[true], ends[true]
 
 
 def _run_samples(mask: np.ndarray, min_run: int) -> int:
