@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from speech.disclosure import WITHHELD, suppress_levels, suppressed_label
+from speech.disclosure import WITHHELD, count_text, suppress_levels, suppressed_label
 
 FEATURE_LABELS = {
     "vowel_reduction_index": "vowel reduction index",
@@ -118,7 +118,7 @@ def association_sentence(row: Mapping, profiles: pd.DataFrame, k: int,
     test = str(row["test"])
     stats = (f"{TEST_NAMES.get(test, test)} {EFFECT_NAMES.get(row['effect_size_name'], 'effect')}"
              f" = {fmt(float(row['effect_size']))}, q = {fmt_p(float(row['q_value']))}, "
-             f"{int(row['n_speakers'])} speakers")
+             f"{count_text(int(row['n_speakers']), k)} speakers")
     what, var = feature_label(feature), variable_label(variable)
     if not float(row["q_value"]) < 0.05:
         return f"No clear association of {what} with {var} ({stats})."
@@ -137,13 +137,14 @@ def association_sentence(row: Mapping, profiles: pd.DataFrame, k: int,
     return f"{_capital(what)} is associated with {var} ({stats})."
 
 
-def prediction_sentence(row: Mapping) -> str:
+def prediction_sentence(row: Mapping, k: int) -> str:
     metric = "balanced accuracy" if row["metric"] == "balanced_accuracy" else "R²"
     verdict = "above chance" if float(row["p_value"]) < 0.05 else "no better than chance"
     return (f"{variable_label(str(row['target'])).capitalize()} is predicted from speech "
             f"{verdict} by {row['model']} ({metric} {fmt(float(row['score']))} ± "
             f"{fmt(float(row['score_sd']))} vs chance {fmt(float(row['chance']))}, "
-            f"p = {fmt_p(float(row['p_value']))}, {int(row['n_speakers'])} speakers).")
+            f"p = {fmt_p(float(row['p_value']))}, "
+            f"{count_text(int(row['n_speakers']), k)} speakers).")
 
 
 def methods(settings: Mapping, k: int, n_hidden: int) -> list[str]:

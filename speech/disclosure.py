@@ -38,12 +38,28 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "WITHHELD", "pool_levels", "protect_combinations", "protect_counts", "protected_counts",
-    "suppress_levels", "suppressed_label",
+    "WITHHELD", "count_text", "disclosed_count", "pool_levels", "protect_combinations",
+    "protect_counts", "protected_counts", "suppress_levels", "suppressed_label",
 ]
 
 #: How a count withheld by secondary suppression reads (it stands for >= k speakers).
 WITHHELD = "x"
+
+
+def disclosed_count(n_speakers: int, k: int) -> int | None:
+    """A count of speakers as it may be published: ``None`` when under ``k``.
+
+    One rule for every count that a sentence, a table or ``findings.json`` states (a
+    corpus, an association, a model); text shows the withheld value as ``"< k"``
+    (:func:`count_text`).
+    """
+    return int(n_speakers) if int(n_speakers) >= k else None
+
+
+def count_text(n_speakers: int, k: int) -> str:
+    """``"12"``, or ``"< 5"`` for a count of speakers under ``k`` (here ``k = 5``)."""
+    shown = disclosed_count(n_speakers, k)
+    return f"< {k}" if shown is None else str(shown)
 
 
 def suppressed_label(k: int) -> str:

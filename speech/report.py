@@ -50,7 +50,13 @@ from speech.captions import (
     variable_label,
 )
 from speech.conditions import condition_caveats
-from speech.disclosure import protected_counts, suppress_levels, suppressed_label
+from speech.disclosure import (
+    count_text,
+    disclosed_count,
+    protected_counts,
+    suppress_levels,
+    suppressed_label,
+)
 from speech.privacy import REPORTS_FIELD
 from speech.report_sections import (
     AGE_BANDS,
@@ -257,7 +263,7 @@ def _overview(inputs: _Inputs, profiles: pd.DataFrame, k: int) -> tuple[Section,
                 if "speech_s" in profiles else float("nan"))
     n_tokens = int(inputs.vowels["speaker_id"].isin(ids).sum()) if not inputs.vowels.empty else 0
     kinds = rec["kind"].value_counts().to_dict() if "kind" in rec else {}
-    n_speakers = f"< {k}" if len(profiles) < k else str(len(profiles))
+    n_speakers = count_text(len(profiles), k)
     facts = [("speakers analysed (consented)", n_speakers),
              ("recordings", n_rec),
              ("recordings by kind", ", ".join(f"{v} {kd}" for kd, v in sorted(kinds.items()))),
@@ -273,7 +279,7 @@ def _overview(inputs: _Inputs, profiles: pd.DataFrame, k: int) -> tuple[Section,
                "sentence": f"{n_speakers} speakers, {n_rec} recordings, "
                            f"{fmt(hours, 2)} hours of audio, {n_tokens} vowel tokens, "
                            f"{len(inputs.errors)} failed items.",
-               "speakers": len(profiles), "recordings": n_rec,
+               "speakers": disclosed_count(len(profiles), k), "recordings": n_rec,
                "hours": None if not np.isfinite(hours) else round(hours, 3),
                "errors": len(inputs.errors)}
     return section, finding
@@ -317,10 +323,10 @@ def _compose(store: Path, k: int) -> _Report:
                            "speakers with vowel tokens in models/vowel_tokens.parquet.")
     *structure, structure_findings = structure_section(inputs.models, profiles, k,
                                                        associations, sentence)
-    *assoc, assoc_findings = association_section(inputs.models, sentence,
+    *assoc, assoc_findings = association_section(inputs.models, sentence, k,
                                                  condition_caveats(inputs.recordings))
     *effects, effect_findings, n_hidden = effect_section(inputs.models, profiles, k)
-    *predictions, prediction_findings = prediction_section(inputs.models)
+    *predictions, prediction_findings = prediction_section(inputs.models, k)
     sections = [overview, vowels,
                 Section("Structure: PCA and clustering", *structure),
                 Section("Associations (q < 0.05, sorted by q)", *assoc),

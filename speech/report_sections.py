@@ -28,6 +28,8 @@ from speech.captions import (
     variable_label,
 )
 from speech.disclosure import (
+    count_text,
+    disclosed_count,
     pool_levels,
     protect_combinations,
     protected_counts,
@@ -259,7 +261,7 @@ def structure_section(models: Models, profiles: pd.DataFrame, k: int,
 
 
 # --------------------------------------------------------------------------- associations
-def association_section(models: Models, sentence: Sentence,
+def association_section(models: Models, sentence: Sentence, k: int,
                         caveats: Mapping[str, str] | None = None,
                         ) -> tuple[list[ReportFigure], list[Block], list[dict]]:
     """The associations at q < 0.05; ``caveats`` (feature -> warning, from
@@ -281,14 +283,14 @@ def association_section(models: Models, sentence: Sentence,
                      TEST_NAMES.get(row["test"], row["test"]),
                      f"{effect} = {fmt(float(row['effect_size']))}",
                      fmt_p(float(row["p_value"])), fmt_p(float(row["q_value"])),
-                     int(row["n_speakers"])))
+                     count_text(int(row["n_speakers"]), k)))
         findings.append({"kind": "association", "sentence": sentence(row),
                          "feature": str(row["feature"]), "variable": str(row["variable"]),
                          "test": str(row["test"]),
                          "effect_size_name": str(row["effect_size_name"]),
                          "effect_size": round(float(row["effect_size"]), 4),
                          "q_value": float(row["q_value"]),
-                         "n_speakers": int(row["n_speakers"])})
+                         "n_speakers": disclosed_count(int(row["n_speakers"]), k)})
         if caveats and row["feature"] in caveats:
             findings[-1]["caution"] = caveats[row["feature"]]
     block = (Block("table", [Table(["feature", "profile variable", "test", "effect size", "p",
@@ -322,7 +324,7 @@ def _hidden_term(term: str, profiles: pd.DataFrame, k: int) -> bool:
     return False
 
 
-def _strongest_terms(shown: pd.DataFrame) -> tuple[list[str], list[dict]]:
+def _strongest_terms(shown: pd.DataFrame, k: int) -> tuple[list[str], list[dict]]:
     """Per model, the profile term with the largest |estimate / SE| at p < 0.05."""
     findings, parts = [], []
     for name, rows in shown.groupby("model", sort=False):
@@ -332,13 +334,14 @@ def _strongest_terms(shown: pd.DataFrame) -> tuple[list[str], list[dict]]:
         sig = rows[(rows["p_value"] < 0.05) & social]
         if sig.empty:
             parts.append(f"{name}: no profile term at p < 0.05 "
-                         f"({int(rows['n_speakers'].max())} speakers)")
+                         f"({count_text(int(rows['n_speakers'].max()), k)} speakers)")
             continue
         best = sig.loc[(sig["estimate"] / sig["std_error"].replace(0, np.nan)).abs().idxmax()] \
             if "std_error" in sig else sig.iloc[0]
         sentence = (f"{name}: {best['term']} = {fmt(float(best['estimate']))} "
                     f"[{fmt(float(best['ci_low']))}, {fmt(float(best['ci_high']))}], "
-                    f"p = {fmt_p(float(best['p_value']))}, {int(best['n_speakers'])} speakers, "
+                    f"p = {fmt_p(float(best['p_value']))}, "
+                    f"{count_text(int(best['n_speakers']), k)} speakers, "
                     f"{int(best['n_obs'])} observations")
         parts.append(sentence)
         findings.append({"kind": "effect", "sentence": sentence + ".", "model": str(name),
@@ -366,7 +369,7 @@ def effect_section(models: Models, profiles: pd.DataFrame, k: int
     shown = shown[~hidden].dropna(subset=["estimate"])
     if shown.empty:
         return [], [], [], n_hidden
-    parts, findings = _strongest_terms(shown)
+    parts, findings = _strongest_terms(shown, k)
     caption = ("Estimates of the profile terms with 95% confidence intervals, in units of "
                "each model's response (coloured: p < 0.05; intercepts and vowel main effects "
                "not shown). Strongest profile term per model: " + "; ".join(parts) + ".")
@@ -378,7 +381,8 @@ def effect_section(models: Models, profiles: pd.DataFrame, k: int
 
 
 # --------------------------------------------------------------------------- predictions
-def prediction_section(models: Models) -> tuple[list[ReportFigure], list[Block], list[dict]]:
+def prediction_section(models: Models, k: int
+                       ) -> tuple[list[ReportFigure], list[Block], list[dict]]:
     from models.plots import prediction_plot
 
     table = models.get("predictions")
@@ -393,7 +397,7 @@ def prediction_section(models: Models) -> tuple[list[ReportFigure], list[Block],
              for t in pd.unique(skipped["target"])]
     if table.empty:
         return [], [], []
-    sentences = [prediction_sentence(row) for _, row in table.iterrows()]
+    sentences = [prediction_sentence(row, k) for _, row in table.iterrows()]
     findings = [{"kind": "prediction", "sentence": s, "target": str(r["target"]),
                  "model": str(r["model"]), "metric": str(r["metric"]),
                  "score": float(r["score"]), "chance": float(r["chance"]),

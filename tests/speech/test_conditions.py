@@ -102,11 +102,11 @@ def test_association_section_prints_a_caution_beside_a_biased_association():
                           "n_speakers": [30, 30]})
     caveats = {"jitter_local_pct": "2 of 6 recordings are reverberant and jitter_local_pct is "
                                    "biased by reverb=0.5"}
-    _, blocks, findings = association_section({"associations": table}, lambda r: "s", caveats)
+    _, blocks, findings = association_section({"associations": table}, lambda r: "s", 5, caveats)
     notes = [b.text for b in blocks if b.kind == "note"]
     assert len(notes) == 1 and "reverberant" in notes[0] and "Caution" in notes[0]
     by_feature = {f["feature"]: f for f in findings}
     assert "caution" in by_feature["jitter_local_pct"]
     assert "caution" not in by_feature["f0_median_st"]
-    _, plain, _ = association_section({"associations": table}, lambda r: "s")
+    _, plain, _ = association_section({"associations": table}, lambda r: "s", 5)
     assert [b.kind for b in plain] == ["table"]

@@ -12,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from speech.disclosure import (
+    count_text,
+    disclosed_count,
     pool_levels,
     protect_combinations,
     protect_counts,
@@ -195,3 +197,25 @@ def test_every_shown_combination_is_shared_by_k_rows(columns, k):
     assert _rare_shown(out, k, clusters) == []
     kept = (out != suppressed_label(k)).to_numpy()
     assert (out.to_numpy()[kept] == frame.to_numpy()[kept]).all()  # the speaker's own value
+
+
+def test_a_count_of_speakers_under_k_is_never_published():
+    assert disclosed_count(4, 5) is None and count_text(4, 5) == "< 5"
+    assert disclosed_count(5, 5) == 5 and count_text(5, 5) == "5"
+
+
+def test_association_findings_and_table_withhold_a_count_under_k():
+    from speech.report_sections import association_section
+
+    table = pd.DataFrame({"feature": ["f0_median_st", "jitter_local_pct"],
+                          "variable": ["gender", "education"],
+                          "test": ["mannwhitney", "kruskal"],
+                          "effect_size_name": ["r", "epsilon2"], "effect_size": [0.5, 0.4],
+                          "p_value": [0.001, 0.002], "q_value": [0.01, 0.02],
+                          "n_speakers": [4, 30]})
+    _, blocks, findings = association_section({"associations": table}, lambda r: "s", 5)
+    by_feature = {f["feature"]: f["n_speakers"] for f in findings}
+    assert by_feature == {"f0_median_st": None, "jitter_local_pct": 30}
+    cells = [row[-1] for block in blocks if block.kind == "table"
+             for t in block.tables for row in t.rows]
+    assert cells == ["< 5", "30"]
