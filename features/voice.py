@@ -1,14 +1,15 @@
 """Voice quality per segment: jitter, shimmer and HNR as Praat defines them.
 
-One Praat analysis per recording, then NumPy per segment:
+One pitch analysis, one pulse train and one harmonicity track per recording, then
+NumPy per segment:
 
-1. one glottal-pulse PointProcess for the whole recording (Praat's
-   "Sound: To PointProcess (periodic, cc)...", which is "To Pitch" (the
-   autocorrelation method, default settings) then "Sound & Pitch: To
-   PointProcess (cc)": "cc" names how pulses are placed, not the pitch method).
-   The "To Pitch" step is :func:`features.pitch.pitch_ac` (``engine="vectorised"``,
-   the default) or Praat's own (``engine="praat"``); the pulses are placed by
-   Praat from that pitch either way;
+1. one glottal-pulse train for the whole recording (Praat's "Sound: To
+   PointProcess (periodic, cc)...", which is "To Pitch" (the autocorrelation
+   method, default settings) then "Sound & Pitch: To PointProcess (cc)": "cc"
+   names how pulses are placed, not the pitch method). With ``engine="vectorised"``
+   (the default) the pitch is :func:`features.pitch.pitch_ac` and the pulses are
+   placed by :func:`features.pulses.glottal_pulses`, Praat's algorithm in NumPy;
+   with ``engine="praat"`` Praat does both through Parselmouth;
 2. one harmonicity track for the whole recording: Praat's "Sound: To Harmonicity
    (cc)...", computed by :func:`features.harmonicity.harmonicity_cc` (all frames
    in one batched FFT) or, with ``hnr_method="praat"``, by Praat itself;
@@ -63,6 +64,7 @@ from parselmouth.praat import call
 
 from features.harmonicity import UNVOICED_HNR_DB, harmonicity_cc
 from features.pitch import pitch_ac
+from features.pulses import glottal_pulses
 from features.tracks import ENGINES, as_mono
 from features.validation import check_spans
 
@@ -323,9 +325,10 @@ def voice_quality(
         ``"praat"``: Praat's own "To Harmonicity (cc)" through Parselmouth.
     engine : {"vectorised", "praat"}
         Who computes the pitch analysis that places the pulses and gives the
-        report's HNR: :func:`features.pitch.pitch_ac` (default) or Praat's "To
-        Pitch". The pulses are then placed by Praat's "Sound & Pitch: To
-        PointProcess (cc)" either way.
+        report's HNR, and places the pulses: :func:`features.pitch.pitch_ac` and
+        :func:`features.pulses.glottal_pulses` (default: no Praat call unless
+        ``hnr_method="praat"``), or Praat's "To Pitch" and "Sound & Pitch: To
+        PointProcess (cc)".
 
     Returns
     -------
@@ -402,39 +405,55 @@ def voice_quality(
     if n_seg == 0 or x.size / sr < min_s or not np.any(x):
         return out
 
-    sound = parselmouth.Sound(x, sampling_frequency=float(sr))
     # Praat's "To PointProcess (periodic, cc)" is "To Pitch" (autocorrelation, default
     # settings) then "Sound & Pitch: To PointProcess (cc)": done in two steps here, the
     # pulses are the same and the pitch's strengths give the voice report's HNR.
-    report = _report_pitch(sound, x, sr, float(pitch_floor_hz), float(pitch_ceiling_hz),
-                           engine)
-    pulses = call([sound, report.pitch], "To PointProcess (cc)")
-    n_points = int(call(pulses, "Get number of points"))
-    t = call(pulses, "To Matrix").values[0] if n_points else np.zeros(0)
-    hnr_args = (float(hnr_time_step_s), float(pitch_floor_hz), float(hnr_silence_threshold),
-                float(hnr_periods_per_window))
+    sound = (
+        parselmouth.Sound(x, sampling_frequency=float(sr))
+        if engine == "praat" or hnr_method == "praat"
+        else None
+    )
+    report = _report_pitch(sound, x, sr, float(pitch_floor_hz), float(pitch_ceiling_hz), engine)
+    if report.pitch is not None:
+        pulses = call([sound, report.pitch], "To PointProcess (cc)")
+        n_points = int(call(pulses, "Get number of points"))
+        t = call(pulses, "To Matrix").values[0] if n_points else np.zeros(0)
+    else:
+        t = glottal_pulses(
+            x, sr, report.frequency, x1=report.x1, dx=report.dx, pitch_ceiling_hz=report.ceiling
+        )
+    hnr_args = (
+        float(hnr_time_step_s),
+        float(pitch_floor_hz),
+        float(hnr_silence_threshold),
+        float(hnr_periods_per_window),
+    )
     if hnr_method == "praat":
         harmonicity = call(sound, "To Harmonicity (cc)", *hnr_args)
         hnr = harmonicity.values[0]
         hnr_x1, hnr_dx = float(harmonicity.x1), float(harmonicity.dx)
     else:
-        times, hnr = harmonicity_cc(x, sr, time_step_s=hnr_args[0], pitch_floor_hz=hnr_args[1],
-                                    silence_threshold=hnr_args[2],
-                                    periods_per_window=hnr_args[3])
+        times, hnr = harmonicity_cc(
+            x,
+            sr,
+            time_step_s=hnr_args[0],
+            pitch_floor_hz=hnr_args[1],
+            silence_threshold=hnr_args[2],
+            periods_per_window=hnr_args[3],
+        )
         hnr_x1, hnr_dx = (float(times[0]) if times.size else 0.0), hnr_args[0]
 
     start, end = seg[:, 0], seg[:, 1]
     proper = end > start
     out["hnr_db"] = _hnr_means(hnr, hnr_x1, hnr_dx, start, end, proper)
-    out["hnr_report_db"] = _report_hnr_means(report, float(pitch_ceiling_hz), start, end,
-                                             proper)
+    out["hnr_report_db"] = _report_hnr_means(report, float(pitch_ceiling_hz), start, end, proper)
     # Pulses in [start, end] (Praat's getWindowPoints): indices imin..imax inclusive.
     imin = np.searchsorted(t, start, side="left")
     imax = np.where(proper, np.searchsorted(t, end, side="right") - 1, imin - 1)
     periods = (float(period_floor_s), float(period_ceiling_s))
     out.update(_jitter(t, imin, imax, periods, float(max_period_factor)))
     out.update(
-        _shimmer(x, sound, t, imin, imax, periods, float(max_period_factor),
+        _shimmer(x, float(sr), t, imin, imax, periods, float(max_period_factor),
                  float(max_amplitude_factor))
     )  # fmt: skip
     return out
@@ -484,7 +503,7 @@ def _jitter(
 
 def _shimmer(
     x: np.ndarray,
-    sound: parselmouth.Sound,
+    sr: float,
     t: np.ndarray,
     imin: np.ndarray,
     imax: np.ndarray,
@@ -494,7 +513,8 @@ def _shimmer(
 ) -> dict[str, np.ndarray]:
     """Shimmer measures of segments holding pulses ``t[imin..imax]`` (see :func:`_jitter`).
 
-    ``x``: the samples of ``sound``, shape (n_samples,). Returns the
+    ``x``: the signal, shape (n_samples,), sample ``i`` at ``(i + 0.5) / sr`` s (as
+    Praat's Sound). Returns the
     ``shimmer_*`` arrays, float64, shape (n,), NaN where undefined.
     """
     p = np.diff(t)
@@ -502,9 +522,7 @@ def _shimmer(
     # Pulse k + 1 gets an amplitude when intervals k and k + 1 form a counted pair.
     pair_ok = _runs_ok(in_range, 2) & _ratio_ok(p, max_period_factor)
     has_amp = np.flatnonzero(pair_ok) + 1
-    amp = _hann_rms(
-        x, float(sound.x1), float(sound.dx), t[has_amp], 0.2 * p[has_amp - 1], 0.2 * p[has_amp]
-    )
+    amp = _hann_rms(x, 0.5 / sr, 1.0 / sr, t[has_amp], 0.2 * p[has_amp - 1], 0.2 * p[has_amp])
     keep = np.isfinite(amp) & (amp > 0)
     q, a = has_amp[keep], amp[keep]  # the amplitude sequence, the same for every segment
     # A segment's amplitudes: pulses strictly inside it, a[qa:qb].
@@ -555,42 +573,63 @@ def _hnr_means(
 
 @dataclass(frozen=True)
 class _ReportPitch:
-    """The voice report's pitch: a Praat Pitch for the pulses, and the chosen
-    candidates' frequency (Hz) and strength per frame (shape (nx,), frame ``i``
-    at ``x1 + i dx``; the analysis spans ``[xmin, xmax]``)."""
+    """The voice report's pitch: the chosen candidates' frequency (Hz, 0 where
+    unvoiced) and strength per frame (shape (nx,), frame ``i`` at ``x1 + i dx``; the
+    analysis spans ``[xmin, xmax]``, frames at or above ``ceiling`` Hz are unvoiced),
+    and for Praat's engine its Pitch object, which places the pulses."""
 
-    pitch: parselmouth.Pitch
     frequency: np.ndarray
     strength: np.ndarray
     x1: float
     dx: float
     xmin: float
     xmax: float
+    ceiling: float
+    pitch: parselmouth.Pitch | None = None
 
 
-def _report_pitch(sound: parselmouth.Sound, x: np.ndarray, sr: float, floor_hz: float,
-                  ceiling_hz: float, engine: str) -> _ReportPitch:
+def _report_pitch(
+    sound: parselmouth.Sound | None,
+    x: np.ndarray,
+    sr: float,
+    floor_hz: float,
+    ceiling_hz: float,
+    engine: str,
+) -> _ReportPitch:
     """Praat's "To Pitch" with default settings (time step ``0.75 / floor_hz``), by
-    either engine. For the vectorised one, the path's F0 is handed to Praat as a
-    Pitch ("Matrix: To Pitch": one candidate per frame, 0 where unvoiced), which is
-    all that "To PointProcess (cc)" reads of it."""
+    either engine (``sound``: ``x`` as a Praat Sound, needed for Praat's)."""
     if engine == "praat":
         pitch = sound.to_pitch_ac(pitch_floor=floor_hz, pitch_ceiling=ceiling_hz)
         sel = pitch.selected_array
-        return _ReportPitch(pitch, sel["frequency"].astype(np.float64),
-                            sel["strength"].astype(np.float64), float(pitch.x1),
-                            float(pitch.dx), float(pitch.xmin), float(pitch.xmax))
+        return _ReportPitch(
+            sel["frequency"].astype(np.float64),
+            sel["strength"].astype(np.float64),
+            float(pitch.x1),
+            float(pitch.dx),
+            float(pitch.xmin),
+            float(pitch.xmax),
+            float(pitch.ceiling),
+            pitch,
+        )
     track = pitch_ac(x, sr, pitch_floor_hz=floor_hz, pitch_ceiling_hz=ceiling_hz)
-    f0 = track.selected_frequency
-    matrix = call("Create Matrix", "f0", float(sound.xmin), float(sound.xmax), f0.size,
-                  track.dx, track.x1, 1.0, 1.0, 1, 1.0, 1.0, "0")
-    matrix.values = f0[None, :]
-    return _ReportPitch(call(matrix, "To Pitch"), f0, track.selected_strength, track.x1,
-                        track.dx, float(sound.xmin), float(sound.xmax))
+    return _ReportPitch(
+        track.selected_frequency,
+        track.selected_strength,
+        track.x1,
+        track.dx,
+        0.0,
+        x.size / sr,
+        track.pitch_ceiling_hz,
+    )
 
 
-def _report_hnr_means(pitch: _ReportPitch, pitch_ceiling_hz: float, start: np.ndarray,
-                      end: np.ndarray, proper: np.ndarray) -> np.ndarray:
+def _report_hnr_means(
+    pitch: _ReportPitch,
+    pitch_ceiling_hz: float,
+    start: np.ndarray,
+    end: np.ndarray,
+    proper: np.ndarray,
+) -> np.ndarray:
     """The voice report's "Mean harmonics-to-noise ratio" of each ``[start, end]``.
 
     Praat's ``Pitch_getMeanStrength`` in dB: each frame whose chosen candidate lies in
@@ -602,8 +641,9 @@ def _report_hnr_means(pitch: _ReportPitch, pitch_ceiling_hz: float, start: np.nd
     """
     r, f = pitch.strength, pitch.frequency
     with np.errstate(divide="ignore", invalid="ignore"):
-        db = np.where(r <= 1e-15, -150.0,
-                      np.where(r > 1.0 - 1e-15, 150.0, 10.0 * np.log10(r / (1.0 - r))))
+        db = np.where(
+            r <= 1e-15, -150.0, np.where(r > 1.0 - 1e-15, 150.0, 10.0 * np.log10(r / (1.0 - r)))
+        )
     v = np.where((f > 0) & (f < pitch_ceiling_hz), db, np.nan)
     nx, x1, dx = v.size, float(pitch.x1), float(pitch.dx)
     out = np.full(start.shape, np.nan)
@@ -650,18 +690,24 @@ def _report_hnr_means(pitch: _ReportPitch, pitch_ceiling_hz: float, start: np.nd
     only_l = none & ld & ~rd & (p1 < 0.5)
     only_r = none & ~ld & rd & (p2 > 0.5)
     p2_l, p1_r = np.minimum(p2, 0.5), np.maximum(p1, 0.5)
-    span += (np.where(both, p2 - p1, 0.0) + np.where(only_l, p2_l - p1, 0.0)
-             + np.where(only_r, p2 - p1_r, 0.0))
-    total += (np.where(both, (p2 - p1) * (l0 + 0.5 * (p1 + p2) * (r0 - l0)), 0.0)
-              + np.where(only_l, (p2_l - p1) * l0, 0.0)
-              + np.where(only_r, (p2 - p1_r) * r0, 0.0))
+    span += (
+        np.where(both, p2 - p1, 0.0)
+        + np.where(only_l, p2_l - p1, 0.0)
+        + np.where(only_r, p2 - p1_r, 0.0)
+    )
+    total += (
+        np.where(both, (p2 - p1) * (l0 + 0.5 * (p1 + p2) * (r0 - l0)), 0.0)
+        + np.where(only_l, (p2_l - p1) * l0, 0.0)
+        + np.where(only_r, (p2 - p1_r) * r0, 0.0)
+    )
     good = ok & (span > 0)
     out[good] = total[good] / span[good]
     return out
 
 
-def _edge_correction(phase: np.ndarray, inner: np.ndarray, outer: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def _edge_correction(
+    phase: np.ndarray, inner: np.ndarray, outer: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Praat's correction of an interpolated mean within an edge sampling interval.
 
     ``phase``: the fraction of the interval between the edge frame's centre and the
@@ -675,10 +721,16 @@ def _edge_correction(phase: np.ndarray, inner: np.ndarray, outer: np.ndarray
     only_inner = i_ok & ~o_ok
     only_outer = ~i_ok & o_ok & (phase > 0.5)
     half = np.minimum(phase, 0.5)
-    d_span = (np.where(i_ok, -0.5, 0.0) + np.where(both, phase, 0.0)
-              + np.where(only_inner, half, 0.0) + np.where(only_outer, phase - 0.5, 0.0))
-    d_total = (np.where(i_ok, -0.5 * i0, 0.0)
-               + np.where(both, phase * (i0 + 0.5 * phase * (o0 - i0)), 0.0)
-               + np.where(only_inner, half * i0, 0.0)
-               + np.where(only_outer, (phase - 0.5) * o0, 0.0))
+    d_span = (
+        np.where(i_ok, -0.5, 0.0)
+        + np.where(both, phase, 0.0)
+        + np.where(only_inner, half, 0.0)
+        + np.where(only_outer, phase - 0.5, 0.0)
+    )
+    d_total = (
+        np.where(i_ok, -0.5 * i0, 0.0)
+        + np.where(both, phase * (i0 + 0.5 * phase * (o0 - i0)), 0.0)
+        + np.where(only_inner, half * i0, 0.0)
+        + np.where(only_outer, (phase - 0.5) * o0, 0.0)
+    )
     return d_span, d_total
