@@ -39,6 +39,9 @@ fon/Sampled.cpp (praat/praat on GitHub).
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -55,6 +58,8 @@ _MIN_PEAK_EDGE = 0.023333
 # The search for the next pulse: 0.8 to 1.25 periods on; pulses of a leftward walk
 # closer than 0.8 periods to an earlier stretch's last rightward pulse are dropped.
 _SEARCH_NEAR, _SEARCH_FAR = 0.8, 1.25
+# Below this many unfinished walks, each finishes alone in a scalar loop.
+_FEW_WALKS = 4
 
 
 def _ifloor(v: np.ndarray) -> np.ndarray:
@@ -176,13 +181,14 @@ def _max_correlation(
     cols, lags, rows = np.arange(w_max), np.arange(l_max), np.arange(m)[:, None]
     in_window = cols < width[:, None]
     w1 = np.where(in_window, xp[(pad - 1 + left1)[:, None] + cols], 0.0)
-    x2 = xp[np.minimum((pad - 1 + left2_min)[:, None] + np.arange(l_max + w_max - 1), xp.size - 1)]
-    shifted = as_strided(
-        x2, (m, l_max, w_max), (x2.strides[0], x2.strides[1], x2.strides[1]), writeable=False
-    )
+    n_x2 = l_max + w_max - 1
+    x2 = xp[(pad - 1 + left2_min)[:, None] + np.arange(n_x2)]
+    stride = x2.strides[1]
+    shifted = as_strided(x2, (m, l_max, w_max), (x2.strides[0], stride, stride), writeable=False)
     product = np.einsum("slw,sw->sl", shifted, w1)
-    c2 = np.zeros((m, x2.shape[1] + 1))
+    c2 = np.zeros((m, n_x2 + 1))
     np.cumsum(x2 * x2, axis=1, out=c2[:, 1:])
+    first = rows * (n_x2 + 1) + lags  # flat index of c2[s, k]
     inside = (
         left1.min() >= 1
         and right1.max() <= n
@@ -191,13 +197,13 @@ def _max_correlation(
     )
     if inside:  # the usual case: no window reaches beyond the signal
         norm1 = np.einsum("sw,sw->s", w1, w1)[:, None]
-        norm2 = c2[rows, lags + width[:, None]] - c2[:, :l_max]
+        norm2 = c2.take(first + width[:, None]) - c2[:, :l_max]
     else:
         j_lo, j_hi = _pair_ranges(left1, left2_min[:, None] + lags, width, n, w_max)
         c1 = np.zeros((m, w_max + 1))
         np.cumsum(w1 * w1, axis=1, out=c1[:, 1:])
         norm1 = c1[rows, j_hi + 1] - c1[rows, j_lo]
-        norm2 = c2[rows, lags + j_hi + 1] - c2[rows, lags + j_lo]
+        norm2 = c2.take(first + j_hi + 1) - c2.take(first + j_lo)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(product != 0.0, product / np.sqrt(norm1 * norm2), 0.0)
     # Praat tests shift k - 1 once it has shift k, starting from two zeros: with
@@ -219,7 +225,7 @@ def _max_correlation(
     correlation = np.where(curved, r_best + 0.5 * dr * dr / d2r, r_best)
     shift = (left2_min + best - 1) + np.where(curved, dr / d2r, 0.0)
     # Praat keeps the peak of the window it had just computed: shift best.
-    window2 = np.abs(x2[rows, np.minimum(best[:, None] + cols, x2.shape[1] - 1)])
+    window2 = np.abs(x2.take((rows * n_x2 + best[:, None]) + cols))
     if not inside:
         j_lo, j_hi = j_lo[row, best][:, None], j_hi[row, best][:, None]
         in_window = (cols >= j_lo) & (cols <= j_hi)
@@ -301,6 +307,29 @@ def glottal_pulses(
     return np.unique(np.concatenate((first, walked)))  # Praat adds no point twice
 
 
+@dataclass(frozen=True)
+class _Signal:
+    """What every step of a walk reads: the signal of ``n`` samples with ``pad``
+    zeros either side (``xp``), its peak, and the pitch (``f0_padded`` as in
+    :func:`_pitch_at`, also as a list for the scalar walk)."""
+
+    xp: np.ndarray
+    pad: int
+    n: int
+    sr: float
+    global_peak: float
+    f0_padded: np.ndarray
+    f0_list: list[float]
+    x1: float
+    dx: float
+
+    def counts(self, r, peak, beyond):
+        """Praat's rule for keeping a pulse (arrays or scalars alike)."""
+        edge = (r > _MIN_CORRELATION_EDGE) & (peak > _MIN_PEAK_EDGE * self.global_peak)
+        inner = (r > _MIN_CORRELATION) & ((peak == 0.0) | (peak > _MIN_PEAK * self.global_peak))
+        return np.where(beyond, edge, inner)
+
+
 def _walk(
     x: np.ndarray,
     sr: float,
@@ -312,51 +341,164 @@ def _walk(
     t_right: np.ndarray,
 ) -> np.ndarray:
     """The pulses of the leftward and rightward walks from each stretch's first pulse
-    (shape (n_stretches,) each), all walks advanced side by side; returns their
-    times (s), unsorted. ``f0_padded`` as in :func:`_pitch_at`."""
-    n_str, t_max = first.size, x.size / sr
-    pad = int(np.ceil(2.0 * sr / np.nanmin(f0_padded))) + 8  # beyond any window's reach
-    xp = np.concatenate((np.zeros(pad), x, np.zeros(pad)))
-    global_peak = float(np.max(np.abs(x)))
-    # Walk w < n_str goes left from stretch w's first pulse, walk n_str + w right;
-    # the search spans [t + lo / f0, t + hi / f0] (Praat: t - 1.25 / f0 ... t - 0.8 / f0).
+    (shape (n_stretches,) each); returns their times (s), unsorted. ``f0_padded`` as
+    in :func:`_pitch_at`.
+
+    While more than ``_FEW_WALKS`` walks are unfinished they advance side by side;
+    the last few finish one by one, in a scalar loop: a batched step costs some
+    hundred NumPy calls whatever its size, a scalar step about twenty.
+    """
+    n_str = first.size
+    # Zeros beyond the reach of any window (one period and a half, 1.25 periods on)
+    # and of the padding of the batch to its widest window and longest search.
+    pad = int(np.ceil(4.0 * sr / np.nanmin(f0_padded))) + 16
+    sig = _Signal(
+        np.concatenate((np.zeros(pad), x, np.zeros(pad))),
+        pad,
+        x.size,
+        sr,
+        float(np.max(np.abs(x))),
+        f0_padded,
+        f0_padded.tolist(),
+        x1,
+        dx,
+    )
+    # Walk w < n_str goes left from stretch w's first pulse, walk n_str + w right.
     t = np.concatenate((first, first))
     sign = np.repeat([-1.0, 1.0], n_str)
-    lo = np.repeat([-_SEARCH_FAR, _SEARCH_NEAR], n_str)
-    hi = np.repeat([-_SEARCH_NEAR, _SEARCH_FAR], n_str)
     bound = np.concatenate((t_left, t_right))
     active = np.ones(2 * n_str, dtype=bool)
     steps = []
     for _ in range(x.size + 2):  # each step moves every walk on by > 0.1 sample
         walk = np.flatnonzero(active)
-        if walk.size == 0:
+        if walk.size <= _FEW_WALKS:
             break
-        now = t[walk]
-        f = _pitch_at(now, f0_padded, x1, dx, t_max)
-        defined = ~np.isnan(f)  # off the voiced frames a walk ends, adding nothing
-        if not defined.all():
-            active[walk[~defined]] = False
-            walk, now, f = walk[defined], now[defined], f[defined]
-            if walk.size == 0:
-                break
-        r, t_new, peak = _max_correlation(
-            xp, pad, x.size, sr, now, f, now + lo[walk] / f, now + hi[walk] / f
-        )
-        s = sign[walk]
-        t_new = np.where(r == -1.0, now + s * (1.0 / f), t_new)
-        beyond = s * (t_new - bound[walk]) > 0.0
-        counts = np.where(
-            beyond,
-            (r > _MIN_CORRELATION_EDGE) & (peak > _MIN_PEAK_EDGE * global_peak),
-            (r > _MIN_CORRELATION) & ((peak == 0.0) | (peak > _MIN_PEAK * global_peak)),
-        )
-        steps.append((walk[counts], t_new[counts], f[counts]))
-        t[walk] = t_new
-        active[walk[beyond]] = False
+        done, counted = _batch_step(sig, walk, t, sign, bound)
+        active[done] = False
+        steps.append(counted)
+    for w in np.flatnonzero(active):
+        times, f_at = _walk_one(sig, float(t[w]), float(sign[w]), float(bound[w]))
+        steps.append((np.full(len(times), w), np.array(times), np.array(f_at)))
     if not steps:
         return np.zeros(0)
     walk, times, f_at = (np.concatenate(a) for a in zip(*steps, strict=True))
     return times[_not_filled_twice(walk, times, f_at, n_str)]
+
+
+def _batch_step(
+    sig: _Signal, walk: np.ndarray, t: np.ndarray, sign: np.ndarray, bound: np.ndarray
+) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """One step of every walk in ``walk`` (indices into ``t``, ``sign`` (-1: leftward),
+    ``bound`` (the stretch's end it walks to)); updates ``t`` in place. Returns the
+    walks that ended and (walk, time, F0) of the pulses counted."""
+    now = t[walk]
+    f = _pitch_at(now, sig.f0_padded, sig.x1, sig.dx, sig.n / sig.sr)
+    defined = ~np.isnan(f)  # off the voiced frames a walk ends, adding nothing
+    ended = walk[~defined]
+    walk, now, f = walk[defined], now[defined], f[defined]
+    if walk.size == 0:
+        return ended, (walk, now, f)
+    s = sign[walk]
+    # The search spans t - 1.25 / f0 ... t - 0.8 / f0 leftwards, t + 0.8 / f0 ... rightwards.
+    near, far = (
+        np.where(s < 0, -_SEARCH_FAR, _SEARCH_NEAR),
+        np.where(s < 0, -_SEARCH_NEAR, _SEARCH_FAR),
+    )
+    r, t_new, peak = _max_correlation(
+        sig.xp, sig.pad, sig.n, sig.sr, now, f, now + near / f, now + far / f
+    )
+    t_new = np.where(r == -1.0, now + s * (1.0 / f), t_new)  # that period drops out
+    beyond = s * (t_new - bound[walk]) > 0.0
+    counts = sig.counts(r, peak, beyond)
+    t[walk] = t_new
+    return np.concatenate((ended, walk[beyond])), (walk[counts], t_new[counts], f[counts])
+
+
+def _walk_one(sig: _Signal, t: float, sign: float, bound: float) -> tuple[list[float], list[float]]:
+    """One walk from ``t`` to its end, scalar: the (times, F0s) of the pulses counted."""
+    near, far = (-_SEARCH_FAR, -_SEARCH_NEAR) if sign < 0 else (_SEARCH_NEAR, _SEARCH_FAR)
+    f0, t_max, n_frames = sig.f0_list, sig.n / sig.sr, len(sig.f0_list) - 2
+    times, f_at = [], []
+    while True:
+        # Pitch_getValueAtTime (linear), as _pitch_at.
+        if not 0.0 <= t <= t_max:
+            break
+        index = (t - sig.x1) / sig.dx + 1.0
+        left = math.floor(index)
+        phase = index - left
+        near_i, far_i = (left, left + 1) if phase < 0.5 else (left + 1, left)
+        phase = phase if phase < 0.5 else 1.0 - phase
+        f_near = f0[near_i] if 1 <= near_i <= n_frames else math.nan
+        f_far = f0[far_i] if 1 <= far_i <= n_frames else math.nan
+        f = f_near if math.isnan(f_far) else f_near + phase * (f_far - f_near)
+        if math.isnan(f):
+            break
+        found = _correlate_one(sig, t, f, t + near / f, t + far / f)
+        if found is None:  # a window reaches beyond the signal: the batched version
+            found = tuple(
+                float(v[0])
+                for v in _max_correlation(
+                    sig.xp,
+                    sig.pad,
+                    sig.n,
+                    sig.sr,
+                    np.array([t]),
+                    np.array([f]),
+                    np.array([t + near / f]),
+                    np.array([t + far / f]),
+                )
+            )
+        r, t_new, peak = found
+        if r == -1.0:
+            t_new = t + sign * (1.0 / f)
+        beyond = sign * (t_new - bound) > 0.0
+        if sig.counts(r, peak, beyond):
+            times.append(t_new)
+            f_at.append(f)
+        t = t_new
+        if beyond:
+            return times, f_at
+    return times, f_at
+
+
+def _correlate_one(
+    sig: _Signal, t1: float, f0: float, t_min2: float, t_max2: float
+) -> tuple[float, float, float] | None:
+    """:func:`_max_correlation` for one walk, when its windows lie inside the signal
+    (else None): (correlation, time (s), window peak)."""
+    dx, x1 = 1.0 / sig.sr, 0.5 / sig.sr
+    half = 0.5 * (1.0 / f0)
+    left1 = math.floor((t1 - half - x1) / dx + 1.0 + 0.5)
+    right1 = math.floor((t1 + half - x1) / dx + 1.0 + 0.5)
+    left2_min = math.floor((t_min2 - half - x1) / dx + 1.0)
+    n_lags = math.ceil((t_max2 - half - x1) / dx + 1.0) - left2_min + 1
+    width = right1 - left1 + 1
+    if left1 < 1 or right1 > sig.n or left2_min < 1 or left2_min + n_lags + width > sig.n + 2:
+        return None
+    base = sig.pad - 1
+    w1 = sig.xp[base + left1 : base + right1 + 1]
+    x2 = sig.xp[base + left2_min : base + left2_min + n_lags + width - 1]
+    product = np.correlate(x2, w1)  # product[k]: x2[k:k + width] . w1
+    c2 = np.zeros(x2.size + 1)
+    np.cumsum(x2 * x2, out=c2[1:])
+    norms = np.sqrt(np.dot(w1, w1) * (c2[width:] - c2[:-width]))
+    r = np.divide(product, norms, out=np.zeros(n_lags), where=product != 0.0).tolist()
+    # Praat's own loop over the shifts (a few dozen): the first highest local maximum.
+    best, r1, r2, r3 = -1.0, 0.0, 0.0, 0.0
+    for k, value in enumerate(r):
+        r1, r2, r3 = r2, r3, value
+        if r2 > best and r2 >= r1 and r2 >= r3:
+            best, r_before, r_after, centre = r2, r1, r3, k - 1
+    if best == -1.0:
+        return -1.0, t1, 0.0
+    shift = float(left2_min + centre)
+    d2r = 2.0 * best - r_before - r_after
+    if d2r != 0.0:
+        dr = 0.5 * (r_after - r_before)
+        best += 0.5 * dr * dr / d2r
+        shift += dr / d2r
+    peak = float(np.max(np.abs(x2[centre + 1 : centre + 1 + width])))  # shift centre + 1
+    return best, t1 + (shift - left1) * dx, peak
 
 
 def _not_filled_twice(
