@@ -1,9 +1,10 @@
 """The measurement engine setting: validated, recorded, and both engines agree.
 
-Issue #15: the default engine is the vectorised one (features.pitch); ``praat``
-keeps Praat's own analyses. On the same recording the two must agree: F0 within
-1% on >= 99% of the frames both call voiced, voicing on >= 97% of frames, and
-jitter, shimmer and HNR within 5%.
+Issue #15: the default engine is the vectorised one (features.pitch, and
+features.pulses for the glottal pulses); ``praat`` keeps Praat's own analyses. On
+the same recording the two must agree: F0 within 1% on >= 99% of the frames both
+call voiced, voicing on >= 97% of frames, jitter, shimmer and HNR within 5%, and
+the same periods counted.
 """
 
 import json
@@ -13,11 +14,12 @@ import pytest
 from typer.testing import CliRunner
 
 from corpora.corpus import read_corpus
+from features.voice import MEASURES as VOICE_MEASURES
 from speech.cli import app
 from speech.segmentation import SegmentationConfig, segment_recording
 
-VOICE_COLUMNS = ["jitter_local_pct", "jitter_rap_pct", "shimmer_local_pct",
-                 "shimmer_apq3_pct", "hnr_db", "hnr_report_db"]
+#: Every stored voice-quality measure but the period count (compared on its own).
+VOICE_COLUMNS = [m.name for m in VOICE_MEASURES if m.name != "n_periods"]
 
 
 def test_the_engine_is_a_validated_setting() -> None:
@@ -49,6 +51,9 @@ def test_engines_agree_on_an_interview(both_engines) -> None:
         ok = np.isfinite(a)
         assert ok.sum() >= 5, column
         assert np.all(np.abs(a[ok] / b[ok] - 1) < 0.05), column
+    # The same pulses: the default engine places them as Praat does, from its own pitch.
+    n_o, n_p = seg_o["n_periods"].to_numpy(), seg_p["n_periods"].to_numpy()
+    assert np.mean(n_o == n_p) >= 0.95 and np.all(np.abs(n_o - n_p) <= 0.01 * n_p + 1)
 
 
 def test_cli_takes_the_engine_and_the_manifest_records_it(three_recordings, tmp_path) -> None:
