@@ -44,9 +44,17 @@ from speech.bench import one_cpu, synthetic_speech
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
 ALSA = Path("/usr/share/sounds/alsa")
-MEASURES = ("jitter_local_pct", "jitter_rap_pct", "jitter_ppq5_pct", "shimmer_local_pct",
-            "shimmer_local_db", "shimmer_apq3_pct", "shimmer_apq5_pct", "hnr_db",
-            "hnr_report_db")
+MEASURES = (
+    "jitter_local_pct",
+    "jitter_rap_pct",
+    "jitter_ppq5_pct",
+    "shimmer_local_pct",
+    "shimmer_local_db",
+    "shimmer_apq3_pct",
+    "shimmer_apq5_pct",
+    "hnr_db",
+    "hnr_report_db",
+)
 PERIODS = (0.0001, 0.02, 1.3)
 
 
@@ -72,14 +80,17 @@ def praat_measures(sound, pitch, points, segments: np.ndarray) -> dict[str, np.n
     harmonicity = call(sound, "To Harmonicity (cc)", 0.01, 75.0, 0.1, 1.0)
     rows = []
     for start, end in segments:
-        row = [100 * call(points, f"Get jitter ({k})", start, end, *PERIODS)
-               for k in ("local", "rap", "ppq5")]
+        row = [
+            100 * call(points, f"Get jitter ({k})", start, end, *PERIODS)
+            for k in ("local", "rap", "ppq5")
+        ]
         for kind in ("local", "local_dB", "apq3", "apq5"):
             v = call([sound, points], f"Get shimmer ({kind})", start, end, *PERIODS, 1.6)
             row.append(v if kind == "local_dB" else 100 * v)
         row.append(call(harmonicity, "Get mean", start, end))
-        report = call([sound, pitch, points], "Voice report", start, end, 75.0, 600.0, 1.3, 1.6,
-                      0.03, 0.45)
+        report = call(
+            [sound, pitch, points], "Voice report", start, end, 75.0, 600.0, 1.3, 1.6, 0.03, 0.45
+        )
         hit = re.search(r"Mean harmonics-to-noise ratio: (-?[\d.]+) dB", report)
         row.append(float(hit[1]) if hit else np.nan)
         rows.append(row)
@@ -106,10 +117,22 @@ def compare(signals: list[tuple[np.ndarray, float]]) -> dict:
         sound = parselmouth.Sound(y, sampling_frequency=float(sr))
         ref_t, pitch, points = praat_pulses(sound)
         track = pitch_ac(y, sr, pitch_floor_hz=75.0, pitch_ceiling_hz=600.0)
-        ours = glottal_pulses(y, sr, track.selected_frequency, x1=track.x1, dx=track.dx,
-                              pitch_ceiling_hz=track.pitch_ceiling_hz)
-        same = glottal_pulses(y, sr, pitch.selected_array["frequency"], x1=pitch.x1,
-                              dx=pitch.dx, pitch_ceiling_hz=pitch.ceiling)
+        ours = glottal_pulses(
+            y,
+            sr,
+            track.selected_frequency,
+            x1=track.x1,
+            dx=track.dx,
+            pitch_ceiling_hz=track.pitch_ceiling_hz,
+        )
+        same = glottal_pulses(
+            y,
+            sr,
+            pitch.selected_array["frequency"],
+            x1=pitch.x1,
+            dx=pitch.dx,
+            pitch_ceiling_hz=pitch.ceiling,
+        )
         if same.size != ref_t.size:
             raise AssertionError(f"same pitch, {same.size} pulses against Praat's {ref_t.size}")
         if same.size:
@@ -128,8 +151,11 @@ def compare(signals: list[tuple[np.ndarray, float]]) -> dict:
         for key in MEASURES:
             both = np.isfinite(got[key]) & np.isfinite(ref[key])
             rel[key].append(np.abs(got[key][both] / ref[key][both] - 1.0))
-    return {"counts": counts, "same_pitch_worst_s": same_pitch_worst,
-            "rel": {k: np.concatenate(v) if v else np.zeros(0) for k, v in rel.items()}}
+    return {
+        "counts": counts,
+        "same_pitch_worst_s": same_pitch_worst,
+        "rel": {k: np.concatenate(v) if v else np.zeros(0) for k, v in rel.items()},
+    }
 
 
 def speed(signals: list[tuple[np.ndarray, float]]) -> tuple[float, float]:
@@ -171,20 +197,27 @@ def main(argv: list[str] | None = None) -> None:
         y, sr = _read(synthetic_speech(Path(tmp) / "s.wav", args.synthetic_s))
     piece = int(30 * sr)
     sets["synthetic"] = [(y[i : i + piece], sr) for i in range(0, y.size, piece)]
-    print("| set | Praat pulses | matched within 0.1 ms (Praat's, ours) | same pitch: largest "
-          "difference (s) | stretches | " + " | ".join(MEASURES) + " |")
+    print(
+        "| set | Praat pulses | matched within 0.1 ms (Praat's, ours) | same pitch: largest "
+        "difference (s) | stretches | " + " | ".join(MEASURES) + " |"
+    )
     for name, signals in sets.items():
         out = compare(signals)
         c = out["counts"]
-        cells = [f"{np.median(r):.1e} / {np.max(r):.1e}" if r.size else "-"
-                 for r in out["rel"].values()]
-        print(f"| {name} ({len(signals)}) | {c['praat']} | {c['praat_matched'] / c['praat']:.4f}, "
-              f"{c['ours_matched'] / max(c['ours'], 1):.4f} | {out['same_pitch_worst_s']:.1e} | "
-              f"{c['stretches']} | " + " | ".join(cells) + " |")
+        cells = [
+            f"{np.median(r):.1e} / {np.max(r):.1e}" if r.size else "-" for r in out["rel"].values()
+        ]
+        print(
+            f"| {name} ({len(signals)}) | {c['praat']} | {c['praat_matched'] / c['praat']:.4f}, "
+            f"{c['ours_matched'] / max(c['ours'], 1):.4f} | {out['same_pitch_worst_s']:.1e} | "
+            f"{c['stretches']} | " + " | ".join(cells) + " |"
+        )
         if args.speed:
             praat_s, ours_s = speed(signals)
-            print(f"  speed, one CPU, medians of 3: Praat {praat_s:.3f} s, ours {ours_s:.3f} s, "
-                  f"ours / Praat {ours_s / praat_s:.2f}")
+            print(
+                f"  speed, one CPU, medians of 3: Praat {praat_s:.3f} s, ours {ours_s:.3f} s, "
+                f"ours / Praat {ours_s / praat_s:.2f}"
+            )
 
 
 if __name__ == "__main__":

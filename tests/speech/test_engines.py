@@ -32,8 +32,10 @@ def test_the_engine_is_a_validated_setting() -> None:
 @pytest.fixture(scope="module")
 def both_engines(synthetic_corpus):
     recording = next(r for r in read_corpus(synthetic_corpus) if r.kind == "interview")
-    return [segment_recording(recording, SegmentationConfig(engine=e), keep_tracks=True)
-            for e in ("vectorised", "praat")]
+    return [
+        segment_recording(recording, SegmentationConfig(engine=e), keep_tracks=True)
+        for e in ("vectorised", "praat")
+    ]
 
 
 def test_engines_agree_on_an_interview(both_engines) -> None:
@@ -59,11 +61,22 @@ def test_engines_agree_on_an_interview(both_engines) -> None:
 def test_cli_takes_the_engine_and_the_manifest_records_it(three_recordings, tmp_path) -> None:
     runner = CliRunner()
     store = tmp_path / "store"
-    bad = runner.invoke(app, ["extract", str(three_recordings), "--store", str(store),
-                              "--engine", "fast"])
+    bad = runner.invoke(
+        app, ["extract", str(three_recordings), "--store", str(store), "--engine", "fast"]
+    )
     assert bad.exit_code == 2 and "unknown engine 'fast'" in bad.output
-    good = runner.invoke(app, ["extract", str(three_recordings), "--store", str(store),
-                               "--engine", "praat", "--no-features"])
+    good = runner.invoke(
+        app,
+        [
+            "extract",
+            str(three_recordings),
+            "--store",
+            str(store),
+            "--engine",
+            "praat",
+            "--no-features",
+        ],
+    )
     assert good.exit_code == 0, good.output
     manifest = json.loads((store / "manifest.json").read_text())
     assert manifest["config"]["segmentation"]["engine"] == "praat"
