@@ -11,7 +11,7 @@ of synthetic two-voice interview, as ``speech-profile bench``) pinned to one CPU
 tokens) and once in full, after a warm-up, and prints the wall time of each
 stage: the pitch analyses (the 10 ms passes and the voice-quality pitch, by
 the vectorised engine or Praat's),
-Praat's periodic point process, our HNR, the spectral and intensity tracks,
+the glottal pulses (ours or Praat's point process), our HNR, the spectral and intensity tracks,
 clustering, Fast Track's Burg analyses and ceiling choice, and /s/. Stages are
 timed by wrapping the functions the pipeline calls, so a stage nested in
 another counts in both; "rest" is what no wrapped stage covers.
@@ -70,6 +70,7 @@ def _instrument() -> None:
 
     voice.call = praat_call
     voice.harmonicity_cc = _timed("our HNR (cc)", voice.harmonicity_cc)
+    voice.glottal_pulses = _timed("our pulses (cc)", voice.glottal_pulses)
     for module, name, label in ((pass_one, "spectral_tracks", "spectra"),
                                 (pass_one, "intensity_db", "intensity"),
                                 (pass_one, "voice_frames", "MFCC frames"),
