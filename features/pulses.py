@@ -23,9 +23,11 @@ analysis as Praat 6.1 places them (``Pitch_to_PointProcess.cpp``,
 Each pulse depends on the one before it, so a walk is sequential; the walks (two
 per stretch) are independent of each other, so they run side by side: each step
 of the loop advances every unfinished walk at once, with the correlations of all
-their shifts from one batched product. The loop runs as many times as the
-longest walk has pulses, not once per pulse. Rule 4 links stretches only through
-which pulses are kept, so it is applied afterwards.
+their shifts from one batched product, and the loop runs as many times as the
+longest walk has pulses, not once per pulse. A batched step costs some hundred
+NumPy calls whatever its size, so the last few walks (``_FEW_WALKS``) finish one
+by one in a scalar loop of about twenty calls per pulse. Rule 4 links stretches
+only through which pulses are kept, so it is applied afterwards.
 
 Written by hand because no library places pulses as Praat does (Parselmouth
 calls Praat itself).
@@ -59,7 +61,9 @@ _MIN_PEAK_EDGE = 0.023333
 # closer than 0.8 periods to an earlier stretch's last rightward pulse are dropped.
 _SEARCH_NEAR, _SEARCH_FAR = 0.8, 1.25
 # Below this many unfinished walks, each finishes alone in a scalar loop.
-_FEW_WALKS = 4
+_FEW_WALKS = 8
+# Stretches walked in one batch (a batch's arrays hold 2 x this many windows).
+_MAX_STRETCHES = 512
 
 
 def _ifloor(v: np.ndarray) -> np.ndarray:
@@ -152,9 +156,7 @@ def _pair_ranges(
 
 
 def _max_correlation(
-    xp: np.ndarray,
-    pad: int,
-    n: int,
+    x: np.ndarray,
     sr: float,
     t1: np.ndarray,
     f0: np.ndarray,
@@ -163,8 +165,8 @@ def _max_correlation(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Praat's ``Sound_findMaximumCorrelation`` for a batch of walks, shape (m,) each.
 
-    ``xp``: the signal of ``n`` samples with ``pad`` zeros either side (sample
-    ``i``, 1-based, at ``xp[pad + i - 1]``). The window of one period ``1 / f0``
+    ``x``: the signal (sample ``i``, 1-based, at ``x[i - 1]``, time ``(i - 0.5) / sr``).
+    The window of one period ``1 / f0``
     around ``t1`` is correlated with the windows starting half a period before each
     sample time in ``[t_min2, t_max2]``; samples outside the signal are left out of
     every sum, as in Praat. Returns (correlation, time (s), window peak):
@@ -178,11 +180,18 @@ def _max_correlation(
     n_lags = np.ceil((t_max2 - half - x1) / dx + 1.0).astype(np.intp) - left2_min + 1
     width = right1 - left1 + 1
     w_max, l_max, m = int(width.max()), int(n_lags.max()), t1.size
+    n = x.size
     cols, lags, rows = np.arange(w_max), np.arange(l_max), np.arange(m)[:, None]
     in_window = cols < width[:, None]
-    w1 = np.where(in_window, xp[(pad - 1 + left1)[:, None] + cols], 0.0)
     n_x2 = l_max + w_max - 1
-    x2 = xp[(pad - 1 + left2_min)[:, None] + np.arange(n_x2)]
+    at1 = (left1 - 1)[:, None] + cols  # 0-based sample of each window position
+    at2 = (left2_min - 1)[:, None] + np.arange(n_x2)
+    if left1.min() >= 1 and left2_min.min() >= 1 and max(at1.max(), at2.max()) < n:
+        w1 = np.where(in_window, x[at1], 0.0)
+        x2 = x[at2]
+    else:  # samples beyond the signal read as zeros: they add nothing to any sum
+        w1 = np.where(in_window & (at1 >= 0) & (at1 < n), x[np.clip(at1, 0, n - 1)], 0.0)
+        x2 = np.where((at2 >= 0) & (at2 < n), x[np.clip(at2, 0, n - 1)], 0.0)
     stride = x2.strides[1]
     shifted = as_strided(x2, (m, l_max, w_max), (x2.strides[0], stride, stride), writeable=False)
     product = np.einsum("slw,sw->sl", shifted, w1)
@@ -309,19 +318,21 @@ def glottal_pulses(
 
 @dataclass(frozen=True)
 class _Signal:
-    """What every step of a walk reads: the signal of ``n`` samples with ``pad``
-    zeros either side (``xp``), its peak, and the pitch (``f0_padded`` as in
-    :func:`_pitch_at`, also as a list for the scalar walk)."""
+    """What every step of a walk reads: the signal, its peak, and the pitch
+    (``f0_padded`` as in :func:`_pitch_at`, also as a list for the scalar walk)."""
 
-    xp: np.ndarray
-    pad: int
-    n: int
+    x: np.ndarray
     sr: float
     global_peak: float
     f0_padded: np.ndarray
     f0_list: list[float]
     x1: float
     dx: float
+
+    @property
+    def n(self) -> int:
+        """Number of samples."""
+        return self.x.size
 
     def counts(self, r, peak, beyond):
         """Praat's rule for keeping a pulse (arrays or scalars alike)."""
@@ -349,36 +360,25 @@ def _walk(
     hundred NumPy calls whatever its size, a scalar step about twenty.
     """
     n_str = first.size
-    # Zeros beyond the reach of any window (one period and a half, 1.25 periods on)
-    # and of the padding of the batch to its widest window and longest search.
-    pad = int(np.ceil(4.0 * sr / np.nanmin(f0_padded))) + 16
-    sig = _Signal(
-        np.concatenate((np.zeros(pad), x, np.zeros(pad))),
-        pad,
-        x.size,
-        sr,
-        float(np.max(np.abs(x))),
-        f0_padded,
-        f0_padded.tolist(),
-        x1,
-        dx,
-    )
+    sig = _Signal(x, sr, float(np.max(np.abs(x))), f0_padded, f0_padded.tolist(), x1, dx)
     # Walk w < n_str goes left from stretch w's first pulse, walk n_str + w right.
     t = np.concatenate((first, first))
     sign = np.repeat([-1.0, 1.0], n_str)
     bound = np.concatenate((t_left, t_right))
-    active = np.ones(2 * n_str, dtype=bool)
     steps = []
-    for _ in range(x.size + 2):  # each step moves every walk on by > 0.1 sample
-        walk = np.flatnonzero(active)
-        if walk.size <= _FEW_WALKS:
-            break
-        done, counted = _batch_step(sig, walk, t, sign, bound)
-        active[done] = False
-        steps.append(counted)
-    for w in np.flatnonzero(active):
-        times, f_at = _walk_one(sig, float(t[w]), float(sign[w]), float(bound[w]))
-        steps.append((np.full(len(times), w), np.array(times), np.array(f_at)))
+    for a in range(0, n_str, _MAX_STRETCHES):  # bounded batches, whatever the recording
+        active = np.zeros(2 * n_str, dtype=bool)
+        active[a : a + _MAX_STRETCHES] = active[n_str + a : n_str + a + _MAX_STRETCHES] = True
+        for _ in range(x.size + 2):  # each step moves every walk on by > 0.1 sample
+            walk = np.flatnonzero(active)
+            if walk.size <= _FEW_WALKS:
+                break
+            done, counted = _batch_step(sig, walk, t, sign, bound)
+            active[done] = False
+            steps.append(counted)
+        for w in np.flatnonzero(active):
+            times, f_at = _walk_one(sig, float(t[w]), float(sign[w]), float(bound[w]))
+            steps.append((np.full(len(times), w), np.array(times), np.array(f_at)))
     if not steps:
         return np.zeros(0)
     walk, times, f_at = (np.concatenate(a) for a in zip(*steps, strict=True))
@@ -392,7 +392,7 @@ def _batch_step(
     ``bound`` (the stretch's end it walks to)); updates ``t`` in place. Returns the
     walks that ended and (walk, time, F0) of the pulses counted."""
     now = t[walk]
-    f = _pitch_at(now, sig.f0_padded, sig.x1, sig.dx, sig.n / sig.sr)
+    f = _pitch_at(now, sig.f0_padded, sig.x1, sig.dx, sig.x.size / sig.sr)
     defined = ~np.isnan(f)  # off the voiced frames a walk ends, adding nothing
     ended = walk[~defined]
     walk, now, f = walk[defined], now[defined], f[defined]
@@ -404,9 +404,7 @@ def _batch_step(
         np.where(s < 0, -_SEARCH_FAR, _SEARCH_NEAR),
         np.where(s < 0, -_SEARCH_NEAR, _SEARCH_FAR),
     )
-    r, t_new, peak = _max_correlation(
-        sig.xp, sig.pad, sig.n, sig.sr, now, f, now + near / f, now + far / f
-    )
+    r, t_new, peak = _max_correlation(sig.x, sig.sr, now, f, now + near / f, now + far / f)
     t_new = np.where(r == -1.0, now + s * (1.0 / f), t_new)  # that period drops out
     beyond = s * (t_new - bound[walk]) > 0.0
     counts = sig.counts(r, peak, beyond)
@@ -438,9 +436,7 @@ def _walk_one(sig: _Signal, t: float, sign: float, bound: float) -> tuple[list[f
             found = tuple(
                 float(v[0])
                 for v in _max_correlation(
-                    sig.xp,
-                    sig.pad,
-                    sig.n,
+                    sig.x,
                     sig.sr,
                     np.array([t]),
                     np.array([f]),
@@ -475,9 +471,8 @@ def _correlate_one(
     width = right1 - left1 + 1
     if left1 < 1 or right1 > sig.n or left2_min < 1 or left2_min + n_lags + width > sig.n + 2:
         return None
-    base = sig.pad - 1
-    w1 = sig.xp[base + left1 : base + right1 + 1]
-    x2 = sig.xp[base + left2_min : base + left2_min + n_lags + width - 1]
+    w1 = sig.x[left1 - 1 : right1]
+    x2 = sig.x[left2_min - 1 : left2_min + n_lags + width - 2]
     product = np.correlate(x2, w1)  # product[k]: x2[k:k + width] . w1
     c2 = np.zeros(x2.size + 1)
     np.cumsum(x2 * x2, out=c2[1:])

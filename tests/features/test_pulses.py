@@ -163,12 +163,17 @@ def test_silence_cuts_and_doubled_stretches_give_praats_pulses() -> None:
     _assert_same_pulses(cases)
 
 
-@pytest.mark.parametrize("few", [0, 10**6], ids=["all-side-by-side", "all-one-by-one"])
-def test_walks_side_by_side_and_one_by_one_agree(few, monkeypatch) -> None:
-    """Both ways of advancing the walks place the same pulses (both are Praat's)."""
-    y, sr = make_synthetic_voices()[1]
+@pytest.mark.parametrize(
+    ("few", "batch"),
+    [(0, 512), (10**6, 512), (0, 1)],
+    ids=["all-side-by-side", "all-one-by-one", "one-stretch-per-batch"],
+)
+def test_walks_side_by_side_and_one_by_one_agree(few, batch, monkeypatch) -> None:
+    """Every way of advancing the walks places the same pulses (all are Praat's)."""
+    y, sr = _read(ALSA[0]) if ALSA else make_synthetic_voices()[1]
     ref, pitch = _praat(y, sr)
     monkeypatch.setattr(pulses, "_FEW_WALKS", few)
+    monkeypatch.setattr(pulses, "_MAX_STRETCHES", batch)
     np.testing.assert_allclose(_ours_from(y, sr, pitch), ref, rtol=0, atol=SAME_PITCH_ATOL_S)
 
 
