@@ -3,6 +3,7 @@
 Usage::
 
     python scripts/pulse_agreement.py [--synthetic-s 120] [--speed]
+    python scripts/pulse_agreement.py --pipeline-s 600
 
 For each set -- the ALSA test recordings (/usr/share/sounds/alsa, 48 kHz, Noise
 left out), real-es (../shared/data/real-es: MX1 16 kHz, CO1 8 kHz) and synthetic
@@ -21,7 +22,10 @@ recording is analysed by both engines at Praat's voice-report settings (75-600 H
   the median and largest relative difference per measure.
 
 With ``--speed``, our pulses and Praat's point process, from the same Praat
-pitch, side by side on one CPU (medians of 3) per set.
+pitch, side by side on one CPU (medians of 3) per set. With ``--pipeline-s``, the
+same on the inputs the pipeline hands ``voice_quality`` (each voice's joined
+segments per block, with its adapted pitch range) for that much of the bench's
+synthetic interview.
 """
 
 from __future__ import annotations
@@ -158,12 +162,17 @@ def compare(signals: list[tuple[np.ndarray, float]]) -> dict:
     }
 
 
-def speed(signals: list[tuple[np.ndarray, float]]) -> tuple[float, float]:
-    """Seconds (medians of 3, one CPU) of Praat's point process and of ours, same pitch."""
+def speed(
+    signals: list[tuple[np.ndarray, float]], ranges: list[tuple[float, float]] | None = None
+) -> tuple[float, float]:
+    """Seconds (medians of 3, one CPU) of Praat's point process and of ours, from the same
+    Praat pitch (``ranges``: each signal's pitch floor and ceiling, default 75-600 Hz)."""
     prepared = []
-    for y, sr in signals:
+    for (y, sr), (floor, ceiling) in zip(
+        signals, ranges or [(75.0, 600.0)] * len(signals), strict=True
+    ):
         sound = parselmouth.Sound(y, sampling_frequency=float(sr))
-        pitch = sound.to_pitch_ac(pitch_floor=75.0, pitch_ceiling=600.0)
+        pitch = sound.to_pitch_ac(pitch_floor=floor, pitch_ceiling=ceiling)
         prepared.append((y, sr, sound, pitch, pitch.selected_array["frequency"]))
     spent: dict[str, list[float]] = {"praat": [], "ours": []}
     with one_cpu():
@@ -179,6 +188,33 @@ def speed(signals: list[tuple[np.ndarray, float]]) -> tuple[float, float]:
     return float(np.median(spent["praat"])), float(np.median(spent["ours"]))
 
 
+def pipeline_inputs(seconds: float) -> tuple[list[tuple[np.ndarray, float]], list]:
+    """The signals and pitch ranges the pipeline hands ``voice_quality`` (one voice's
+    joined segments per block) on ``seconds`` of the bench's synthetic interview."""
+    import speech.segmentation as segmentation
+    from corpora.corpus import Recording
+
+    signals, ranges = [], []
+    measure = segmentation.voice_quality
+
+    def record(y, sr, spans, **kwargs):
+        signals.append((np.asarray(y, dtype=np.float64), float(sr)))
+        ranges.append((kwargs["pitch_floor_hz"], kwargs["pitch_ceiling_hz"]))
+        return measure(y, sr, spans, **kwargs)
+
+    segmentation.voice_quality = record
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            audio = synthetic_speech(Path(tmp) / "bench.wav", seconds)
+            recording = Recording("bench", audio, "interview", "BENCH", 2)
+            segmentation.segment_recording(
+                recording, segmentation.SegmentationConfig(token_voices="none")
+            )
+    finally:
+        segmentation.voice_quality = measure
+    return signals, ranges
+
+
 def _read(path: Path) -> tuple[np.ndarray, float]:
     y, sr = sf.read(path, dtype="float64")
     return (y if y.ndim == 1 else y[:, 0]), float(sr)
@@ -188,7 +224,23 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--synthetic-s", type=float, default=120.0)
     parser.add_argument("--speed", action="store_true")
+    parser.add_argument(
+        "--pipeline-s",
+        type=float,
+        default=0.0,
+        help="only time the pulses on the pipeline's own voice-quality "
+        "inputs for this many seconds of the bench interview",
+    )
     args = parser.parse_args(argv)
+    if args.pipeline_s:
+        signals, ranges = pipeline_inputs(args.pipeline_s)
+        praat_s, ours_s = speed(signals, ranges)
+        audio_s = sum(y.size / sr for y, sr in signals)
+        print(
+            f"{len(signals)} blocks, {audio_s:.0f} s: Praat {praat_s:.3f} s, ours {ours_s:.3f} s, "
+            f"ours / Praat {ours_s / praat_s:.2f} (one CPU, medians of 3)"
+        )
+        return
     sets = {"ALSA": [_read(p) for p in sorted(ALSA.glob("*.wav")) if p.stem != "Noise"]}
     for speaker in ("MX1", "CO1"):
         files = sorted((SHARED / "data" / "real-es" / "audio" / speaker).glob("*.flac"))

@@ -250,7 +250,7 @@ REAL_ES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real
 #: The default HNR ("Harmonicity: Get mean" of features.harmonicity) on real-es: where a
 #: frame's voicing decision differs from Praat's the stretch's mean moves by up to
 #: 1.6 dB (8-12 % on 10-20 dB); most stretches agree far closer.
-HNR_REAL_ES_SHARE_WITHIN = 0.9
+HNR_REAL_ES_SHARE_WITHIN = 0.95
 
 
 @pytest.mark.skipif(not REAL_ES.is_dir(), reason="shared/data/real-es is not beside the clone")
