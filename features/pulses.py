@@ -110,9 +110,9 @@ def _stretches(
 def _first_pulses(x: np.ndarray, sr: float, t_mid: np.ndarray, f0_mid: np.ndarray) -> np.ndarray:
     """Praat's ``Sound_findExtremum`` (maxima and minima, parabolic) within half a
     period of each stretch's middle: the time (s) of its first pulse, shape (n,)."""
-    x1 = 0.5 / sr
-    lo = np.maximum(_ifloor((t_mid - 0.5 / f0_mid - x1) * sr + 1.0), 1)
-    hi = np.minimum(np.ceil((t_mid + 0.5 / f0_mid - x1) * sr + 1.0).astype(np.int64), x.size)
+    dx, x1 = 1.0 / sr, 0.5 / sr  # Praat's Sound grid; indices as Sampled_xTo*Index
+    lo = np.maximum(_ifloor((t_mid - 0.5 / f0_mid - x1) / dx + 1.0), 1)
+    hi = np.minimum(np.ceil((t_mid + 0.5 / f0_mid - x1) / dx + 1.0).astype(np.intp), x.size)
     n = hi - lo + 1
     width = int(max(n.max(initial=0), 1))
     cols = np.arange(width)
@@ -139,7 +139,7 @@ def _first_pulses(x: np.ndarray, sr: float, t_mid: np.ndarray, f0_mid: np.ndarra
     two = np.abs(v[rows, 0]) - np.abs(v[rows, np.minimum(1, width - 1)])
     position = np.where(n == 1, 1.0, position)
     position = np.where(n == 2, np.where(two > 0, 1.0, np.where(two < 0, 2.0, 1.5)), position)
-    t = x1 + (lo - 1 + position - 1.0) / sr
+    t = x1 + (lo - 1 + position - 1.0) * dx
     return np.where(n <= 0, t_mid, t)
 
 
