@@ -45,7 +45,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from features.validation import ParameterError, check_signal
 
@@ -184,12 +184,14 @@ def _max_correlation(
     cols, lags, rows = np.arange(w_max), np.arange(l_max), np.arange(m)[:, None]
     in_window = cols < width[:, None]
     n_x2 = l_max + w_max - 1
-    at1 = (left1 - 1)[:, None] + cols  # 0-based sample of each window position
-    at2 = (left2_min - 1)[:, None] + np.arange(n_x2)
-    if left1.min() >= 1 and left2_min.min() >= 1 and max(at1.max(), at2.max()) < n:
-        w1 = np.where(in_window, x[at1], 0.0)
-        x2 = x[at2]
+    within = left1.min() >= 1 and left1.max() + w_max - 1 <= n
+    if within and left2_min.min() >= 1 and left2_min.max() + n_x2 - 1 <= n:
+        # Rows of strided views of the signal: no index arrays.
+        w1 = np.where(in_window, sliding_window_view(x, w_max)[left1 - 1], 0.0)
+        x2 = sliding_window_view(x, n_x2)[left2_min - 1]
     else:  # samples beyond the signal read as zeros: they add nothing to any sum
+        at1 = (left1 - 1)[:, None] + cols  # 0-based sample of each window position
+        at2 = (left2_min - 1)[:, None] + np.arange(n_x2)
         w1 = np.where(in_window & (at1 >= 0) & (at1 < n), x[np.clip(at1, 0, n - 1)], 0.0)
         x2 = np.where((at2 >= 0) & (at2 < n), x[np.clip(at2, 0, n - 1)], 0.0)
     stride = x2.strides[1]
