@@ -369,33 +369,14 @@ def voice_quality(
     """
     x = as_mono(y, sr)
     seg = check_spans(segments, name="segments")
-    if not 0 < pitch_floor_hz < pitch_ceiling_hz:
-        raise ValueError(
-            f"need 0 < pitch_floor_hz < pitch_ceiling_hz, got {pitch_floor_hz!r}, "
-            f"{pitch_ceiling_hz!r}"
-        )
-    if not 0 < period_floor_s < period_ceiling_s:
-        raise ValueError(
-            "need 0 < period_floor_s < period_ceiling_s, "
-            f"got {period_floor_s!r}, {period_ceiling_s!r}"
-        )
-    for name, value in (
-        ("hnr_time_step_s", hnr_time_step_s),
-        ("hnr_periods_per_window", hnr_periods_per_window),
-    ):
-        if not (np.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    if hnr_method not in ("numpy", "praat"):
-        raise ValueError(f"hnr_method must be 'numpy' or 'praat', got {hnr_method!r}")
-    for name, value in (
-        ("max_period_factor", max_period_factor),
-        ("max_amplitude_factor", max_amplitude_factor),
-    ):
-        if not (np.isfinite(value) and value >= 1.0):
-            raise ValueError(f"{name} must be a finite ratio >= 1, got {value!r}")
-
+    _check_settings(
+        (pitch_floor_hz, pitch_ceiling_hz),
+        (period_floor_s, period_ceiling_s),
+        {"max_period_factor": max_period_factor, "max_amplitude_factor": max_amplitude_factor},
+        {"hnr_time_step_s": hnr_time_step_s, "hnr_periods_per_window": hnr_periods_per_window},
+        engine,
+        hnr_method,
+    )
     n_seg = seg.shape[0]
     out: dict[str, np.ndarray] = {m.name: np.full(n_seg, np.nan) for m in MEASURES}
     out["n_periods"] = np.zeros(n_seg, dtype=np.int64)
@@ -457,6 +438,37 @@ def voice_quality(
                  float(max_amplitude_factor))
     )  # fmt: skip
     return out
+
+
+def _check_settings(
+    pitch_range: tuple[float, float],
+    period_range: tuple[float, float],
+    factors: dict[str, float],
+    positives: dict[str, float],
+    engine: str,
+    hnr_method: str,
+) -> None:
+    """Raise ValueError, quoting the value, for an invalid :func:`voice_quality` setting."""
+    if not 0 < pitch_range[0] < pitch_range[1]:
+        raise ValueError(
+            f"need 0 < pitch_floor_hz < pitch_ceiling_hz, got {pitch_range[0]!r}, "
+            f"{pitch_range[1]!r}"
+        )
+    if not 0 < period_range[0] < period_range[1]:
+        raise ValueError(
+            "need 0 < period_floor_s < period_ceiling_s, "
+            f"got {period_range[0]!r}, {period_range[1]!r}"
+        )
+    for name, value in positives.items():
+        if not (np.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if hnr_method not in ("numpy", "praat"):
+        raise ValueError(f"hnr_method must be 'numpy' or 'praat', got {hnr_method!r}")
+    for name, value in factors.items():
+        if not (np.isfinite(value) and value >= 1.0):
+            raise ValueError(f"{name} must be a finite ratio >= 1, got {value!r}")
 
 
 def _jitter(
