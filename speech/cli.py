@@ -303,6 +303,10 @@ def extract(
                           "frames at once) or praat (Praat itself, to reproduce Praat "
                           "scripts exactly)."),
     ] = "vectorised",
+    keep_overlap: Annotated[
+        bool, typer.Option(help="Measure F0, voice quality and formants in overlapped "
+                           "speech too (two voices at once); off by default."),
+    ] = False,
     no_wait: NoWait = False,
 ) -> None:
     """Segment a corpus into the store: recordings, segments and errors tables.
@@ -322,7 +326,8 @@ def extract(
     try:
         config = SegmentationConfig(vad=vad, attribution=attribution, min_pause_s=min_pause,
                                     features=features, keep_text=keep_text,
-                                    formant_ceilings=formant_ceilings, engine=engine)
+                                    formant_ceilings=formant_ceilings, engine=engine,
+                                    keep_overlap=keep_overlap)
         if jobs < 1:
             raise ValueError(f"--jobs must be at least 1, got {jobs}")
         Store(store).check_writable()  # before any work: a full or read-only store

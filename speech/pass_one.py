@@ -11,6 +11,7 @@ from corpora.corpus import Recording
 from features.activity import digital_silence, silero_probability
 from features.conditions import ConditionAccumulator
 from features.frames import n_frames
+from features.overlap import double_voicing
 from features.quality import DiagnosticsAccumulator, live_mix
 from features.speakers import voice_frames
 from features.spectral import TRACKS as SPECTRAL_TRACKS
@@ -127,6 +128,10 @@ def pass_one(recording: Recording, config, want_mfcc: bool):
         f0, _ = pitch_track(mix, sr, hop_s=hop, pitch_floor_hz=config.pitch_floor_hz,
                             pitch_ceiling_hz=config.pitch_ceiling_hz, engine=config.engine)
         tracks.add("f0", f0[keep])
+        if recording.n_speakers > 1 and not recording.channels:
+            # Several voices in one mix: the evidence of overlapping speech.
+            tracks.add("overlap_evidence", double_voicing(
+                mix, sr, f0, hop_s=hop, pitch_floor_hz=config.pitch_floor_hz)[keep])
         if recording.channels:
             tracks.add("channel_levels", np.stack(
                 [intensity_db(audio[c], sr, hop_s=hop)[keep] for c in range(audio.shape[0])]))

@@ -43,6 +43,13 @@ from features.attribution import (
 from features.formants import band_limited_ceilings, default_ceilings, measure_vowels
 from features.functionals import hz_to_st, segment_functionals
 from features.nuclei import nucleus_spans, syllable_nuclei
+from features.overlap import (
+    channel_overlap,
+    overlap_from_evidence,
+    overlap_share,
+    pool_spans,
+    split_spans,
+)
 from features.quality import live_mix
 from features.registry import track_quantity, unit_suffix
 from features.rhythm import INTERVAL_COLUMNS, interval_metrics, segment_timing
@@ -151,6 +158,12 @@ class SegmentationConfig:
     text_key : str
         Key of that hash (the store's own, see :mod:`speech.store`); not secret
         from whoever holds the store, so ``word_id`` is a pseudonym, not encryption.
+    keep_overlap : bool
+        Measure overlapped speech too. Off by default: frames where two voices
+        speak at once (:mod:`features.overlap`; each segment's share is its
+        ``overlap_ratio``) are left out of the F0 functionals, jitter, shimmer and
+        HNR, and vowel tokens mostly inside them get no formants (qc ``overlap``):
+        the other voice's harmonics would enter them.
     """
 
     sample_rate: int = 16000
@@ -172,6 +185,7 @@ class SegmentationConfig:
     engine: str = "vectorised"
     keep_text: bool = False
     text_key: str = ""
+    keep_overlap: bool = False
 
     def __post_init__(self) -> None:
         if self.attribution not in ATTRIBUTION_METHODS:
@@ -308,6 +322,10 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
     stage.name = "segments"
     segments = _segments_table(labels, confidence, voices, config, recording)
     segments["method"] = method
+    overlap = _overlap(recording, tracks, diagnostics.dead_channels, active, method, hop)
+    segments["overlap_ratio"] = np.round(overlap_share(
+        overlap, segments[["start_s", "end_s"]].to_numpy(), hop_s=hop), 3)
+    unmeasured = None if config.keep_overlap or not overlap.any() else overlap
     stage.name = "nuclei"
     # Vowels carry the syllable peaks; liquids and taps barely dip in broadband intensity.
     nuclei = syllable_nuclei(tracks.get("vowel_band"), voiced, hop_s=hop, speech=active)
@@ -325,7 +343,10 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
     tokens = _tokens(transcript, segments, nuclei, nuclei_db, spans, config)
     stage.name = "pitch"
     f0, quality, vowels, sibilants = _pass_two(recording, config, whole, f0, labels, segments,
-                                               voices, tokens, genders)
+                                               voices, tokens, genders, unmeasured)
+    if unmeasured is not None:
+        f0 = np.where(unmeasured, np.nan, f0)
+        vowels = _withdraw_overlapped(vowels, unmeasured, hop)
     vowels, sibilants = _finish_tokens(vowels, sibilants, f0, recording, config, info, notes)
     if config.features and len(segments):
         stage.name = "features"
@@ -333,8 +354,8 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
                                  quality, config)
         segments = _add_intervals(segments, transcript, config)
     out.update(method=method, warnings="; ".join(notes))
-    return _Segmented(out, segments, {"f0_hz": f0, "intensity_db": intensity, "voice": labels},
-                      vowels, sibilants)
+    return _Segmented(out, segments, {"f0_hz": f0, "intensity_db": intensity, "voice": labels,
+                                      "overlap": overlap}, vowels, sibilants)
 
 
 def _transcript(recording: Recording, config: SegmentationConfig) -> pd.DataFrame | None:
@@ -378,7 +399,7 @@ def _attribute(recording: Recording, config: SegmentationConfig,
         return "transcript", voices, labels, confidence, transcript
     if recording.channels and config.attribution in ("auto", "channel"):
         levels = tracks.get("channel_levels")
-        index = [c for c in sorted(recording.channels) if c not in dead and c < levels.shape[0]]
+        index = _live_channels(recording, levels, dead)
         labels, confidence = labels_from_channels(levels[index], hop_s=hop)
         return "channel", [recording.channels[c] for c in index], labels, confidence, None
     if recording.n_speakers > 1:
@@ -390,6 +411,41 @@ def _attribute(recording: Recording, config: SegmentationConfig,
         voices = [recording.speaker_id, *(f"INT{k}" for k in range(1, recording.n_speakers))]
         return "cluster", voices, labels, confidence, None
     return "single", [recording.speaker_id], np.where(active, 0, -1), np.ones(active.size), None
+
+
+def _live_channels(recording: Recording, levels: np.ndarray, dead: list[int]) -> list[int]:
+    """The mapped channels that carry signal, in channel order."""
+    return [c for c in sorted(recording.channels) if c not in dead and c < levels.shape[0]]
+
+
+def _overlap(recording: Recording, tracks: FrameTracks, dead: list[int], active: np.ndarray,
+             method: str, hop: float) -> np.ndarray:
+    """Frames where two voices speak at once (:mod:`features.overlap`): from the
+    channels when each carries one voice, else from the mix's double-voicing
+    evidence (pass 1 computes it for recordings of several voices); none otherwise."""
+    if method == "channel":
+        levels = tracks.get("channel_levels")
+        return channel_overlap(levels[_live_channels(recording, levels, dead)],
+                               hop_s=hop) & active
+    evidence = tracks.get("overlap_evidence")
+    if evidence is None:
+        return np.zeros(active.size, bool)
+    return overlap_from_evidence(evidence, active, hop_s=hop)
+
+
+def _withdraw_overlapped(vowels: pd.DataFrame | None, overlap: np.ndarray,
+                         hop: float) -> pd.DataFrame | None:
+    """Vowel tokens with more than half their frames overlapped keep their row, with
+    qc ``overlap`` and no formants (the other voice's harmonics would pull them)."""
+    if vowels is None or not len(vowels):
+        return vowels
+    share = overlap_share(overlap, vowels[["start_s", "end_s"]].to_numpy(), hop_s=hop)
+    hit = np.nan_to_num(share) > 0.5
+    formants = [c for c in vowels.columns if re.fullmatch(r"[fb]\d(_\w+)?_hz", c)]
+    vowels.loc[hit, [*formants, "ceiling_hz", "ceiling_error"]] = np.nan
+    qc = vowels["qc"].astype(object).fillna("").to_numpy()
+    vowels["qc"] = np.where(hit, np.where(qc == "", "overlap", qc + ";overlap"), qc)
+    return vowels
 
 
 def _voice_spans(rows: pd.DataFrame, levels: tuple[str, ...]) -> np.ndarray:
@@ -658,12 +714,13 @@ def _chunk_audio(recording: Recording, config: SegmentationConfig, whole: np.nda
 def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarray | None,
               first_pass: np.ndarray, labels: np.ndarray, segments: pd.DataFrame,
               voices: list[str], tokens: tuple[pd.DataFrame, pd.DataFrame],
-              genders: dict[str, str]):
+              genders: dict[str, str], unmeasured: np.ndarray | None = None):
     """The work that needs audio again, one chunk of segments at a time (the whole
     recording at once when it is one block), per voice over that voice's segments:
     the speaker-adapted second pitch pass, with the range its first-pass quartiles
     give (recorded on each segment), jitter, shimmer and HNR with that range, and
-    the tokens of the profiled voices. Returns ``(f0, quality, vowels, sibilants)``."""
+    the tokens of the profiled voices; voice quality outside the ``unmeasured`` frames
+    (overlap). Returns ``(f0, quality, vowels, sibilants)``."""
     sr, hop = config.sample_rate, config.hop_s
     f0 = first_pass.copy()
     ranges = _adapted_ranges(config, first_pass, labels, segments, voices)
@@ -690,9 +747,8 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
                 f0[frames[mine]] = local[mine]
             if not config.features:
                 continue
-            joined, joined_spans = join_spans(audio, sr, spans)
-            measures = voice_quality(joined, sr, joined_spans, pitch_floor_hz=floor,
-                                     pitch_ceiling_hz=ceiling, engine=config.engine)
+            measures = _voice_quality(audio, sr, spans, floor, ceiling, config,
+                                      None if unmeasured is None else unmeasured[first_frame:])
             for name, values in measures.items():
                 quality[name][chunk[rows]] = values
             if _measures_tokens(config, recording, voice, genders):
@@ -707,6 +763,32 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
     vowels, sibilants = (pd.concat(found, ignore_index=True).sort_values(
         "start_s", kind="stable").reset_index(drop=True) if found else None for found in parts)
     return f0, quality, vowels, sibilants
+
+
+def _voice_quality(audio: np.ndarray, sr: int, spans: np.ndarray, floor: float,
+                   ceiling: float, config: SegmentationConfig,
+                   unmeasured: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Jitter, shimmer and HNR of each span (one voice's segments, chunk times), on
+    its stretches outside the ``unmeasured`` frames (chunk grid) when given: each
+    measure pooled over a span's stretches, weighted by their periods (HNR: by their
+    durations); NaN (0 periods) for a span overlapped throughout."""
+    n_spans, owner = len(spans), None
+    if unmeasured is not None and unmeasured.any():
+        spans, owner = split_spans(spans, unmeasured, hop_s=config.hop_s, min_s=0.05)
+    measures = {m.name: np.full(len(spans), np.nan) for m in VOICE_MEASURES}
+    measures["n_periods"] = np.zeros(len(spans), np.int64)
+    if len(spans):
+        joined, joined_spans = join_spans(audio, sr, spans)
+        measures = voice_quality(joined, sr, joined_spans, pitch_floor_hz=floor,
+                                 pitch_ceiling_hz=ceiling, engine=config.engine)
+    if owner is None:
+        return measures
+    periods = measures["n_periods"].astype(np.float64)
+    pooled = {name: pool_spans(values, np.diff(spans, axis=1)[:, 0] if name.startswith("hnr")
+                               else periods, owner, n_spans)
+              for name, values in measures.items() if name != "n_periods"}
+    pooled["n_periods"] = np.bincount(owner, weights=periods, minlength=n_spans).astype(np.int64)
+    return pooled
 
 
 def _measures_tokens(config: SegmentationConfig, recording: Recording, voice: str,
