@@ -84,8 +84,8 @@ SEGMENT_TABLE: tuple[tuple[str, str, str, str], ...] = (
         "channel-per-voice recordings, two channels carrying their own voice (within 12 dB "
         "of the loudest, relative to each channel's speech level; cross-talk is not a voice); "
         "a mix of several voices, harmonic cancellation (the tracked period's comb filter "
-        "leaves > 2.5 x the recording's median residual) voted over 0.4 s; 0 for a "
-        "one-voice recording. Overlapped frames are left out of F0, voice quality and "
+        "leaves 0.08 more of the frame's energy than the recording's median) voted over 0.3 s; "
+        "0 for a one-voice recording. Overlapped frames are left out of F0, voice quality and "
         "formants unless keep_overlap.",
         "de Cheveigné (1993), JASA 93(6), 3271-3290; features.overlap",
     ),

@@ -28,10 +28,12 @@ def two_channel_interview(tmp_path_factory):
     S01 is still speaking; each leaks into the other's channel 20 dB down."""
     rng = np.random.default_rng(4)
     lexicon = make_lexicon(rng, n_words=80)
-    a = ipu(Voice("S01", "F", 210.0, 0.84, 5.5, 0.12, 0.008, 0.04, -26.0, 0.6, 0.08),
-            rng, lexicon, 7)
-    b = ipu(Voice("INT1", "M", 115.0, 1.0, 5.8, 0.12, 0.006, 0.03, -28.0, 0.6, 0.08),
-            rng, lexicon, 7)
+    a = ipu(
+        Voice("S01", "F", 210.0, 0.84, 5.5, 0.12, 0.008, 0.04, -26.0, 0.6, 0.08), rng, lexicon, 7
+    )
+    b = ipu(
+        Voice("INT1", "M", 115.0, 1.0, 5.8, 0.12, 0.006, 0.03, -28.0, 0.6, 0.08), rng, lexicon, 7
+    )
     start_a, start_b = int(0.3 * SR), int(0.3 * SR) + a.size // 2
     n = start_b + b.size + SR // 2
     ch = np.zeros((2, n))
@@ -51,7 +53,8 @@ def run(recording, **settings):
 
 
 def test_overlapped_stretch_is_marked_and_left_out_of_pitch_and_voice_quality(
-        two_channel_interview):
+    two_channel_interview,
+):
     recording, (lo, hi) = two_channel_interview
     default, kept = run(recording), run(recording, keep_overlap=True)
     segments = default.segments
