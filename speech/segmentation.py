@@ -39,6 +39,7 @@ from features.attribution import (
     labels_from_clusters,
     labels_from_spans,
     segments_from_labels,
+    spans_mask,
 )
 from features.formants import band_limited_ceilings, default_ceilings, measure_vowels
 from features.functionals import hz_to_st, segment_functionals
@@ -322,7 +323,8 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
     stage.name = "segments"
     segments = _segments_table(labels, confidence, voices, config, recording)
     segments["method"] = method
-    overlap = _overlap(recording, tracks, diagnostics.dead_channels, active, method, hop)
+    overlap = _overlap(recording, tracks, diagnostics.dead_channels, active, method, hop,
+                       transcript)
     segments["overlap_ratio"] = np.round(overlap_share(
         overlap, segments[["start_s", "end_s"]].to_numpy(), hop_s=hop), 3)
     unmeasured = None if config.keep_overlap or not overlap.any() else overlap
@@ -419,10 +421,17 @@ def _live_channels(recording: Recording, levels: np.ndarray, dead: list[int]) ->
 
 
 def _overlap(recording: Recording, tracks: FrameTracks, dead: list[int], active: np.ndarray,
-             method: str, hop: float) -> np.ndarray:
-    """Frames where two voices speak at once (:mod:`features.overlap`): from the
-    channels when each carries one voice, else from the mix's double-voicing
+             method: str, hop: float, transcript: pd.DataFrame | None) -> np.ndarray:
+    """Frames where two voices speak at once (:mod:`features.overlap`): where two
+    voices' transcript intervals overlap when the transcript has several voices, from
+    the channels when each carries one voice, else from the mix's double-voicing
     evidence (pass 1 computes it for recordings of several voices); none otherwise."""
+    voices = [] if transcript is None else sorted(set(transcript["speaker"]) - {""})
+    if method == "transcript" and len(voices) > 1:
+        count = sum(spans_mask(_voice_spans(transcript[transcript["speaker"] == v],
+                                            ("words", "turns")), active.size, hop).astype(int)
+                    for v in voices)
+        return (count >= 2) & active
     if method == "channel":
         levels = tracks.get("channel_levels")
         return channel_overlap(levels[_live_channels(recording, levels, dead)],

@@ -12,6 +12,7 @@ from corpora.synth import Voice, plan_ipu, synthesize_ipu
 from corpora.synth.text import draw_phrase, make_lexicon
 from features.frames import span_frames
 from speech.segmentation import SegmentationConfig, segment_recording
+from tests.conftest import write_mfa_textgrid
 
 SR = 16000
 
@@ -77,6 +78,14 @@ def test_overlapped_stretch_is_marked_and_left_out_of_pitch_and_voice_quality(
     assert (periods.iloc[[0, -1]] < kept_periods.iloc[[0, -1]]).all()
     assert np.isnan(segments.set_index("segment_id").loc[ids[1:-1], "jitter_local_pct"]).all()
     assert kept.segments["overlap_ratio"].equals(segments["overlap_ratio"])
+    # Vowel tokens inside the overlap keep their rows, flagged and without formants.
+    for result, flagged in ((default, True), (kept, False)):
+        vowels = result.vowels
+        inside_vowels = vowels[(vowels["start_s"] >= lo) & (vowels["end_s"] <= hi)]
+        assert len(inside_vowels) >= 2
+        assert inside_vowels["qc"].str.contains("overlap").all() == flagged
+        assert inside_vowels["f1_hz"].isna().all() == flagged
+    assert default.vowels["f1_hz"].notna().sum() >= 10  # those outside keep theirs
 
 
 def test_one_voice_recording_has_no_overlap(two_channel_interview, tmp_path):
@@ -86,3 +95,36 @@ def test_one_voice_recording_has_no_overlap(two_channel_interview, tmp_path):
     sf.write(path, y[:, 0], SR, subtype="FLOAT")
     result = run(Recording("mono", path, "interview", "S01", 1), features=False)
     assert (result.segments["overlap_ratio"] == 0).all()
+
+
+def test_mono_mix_of_two_voices_finds_the_overlap_acoustically(two_channel_interview, tmp_path):
+    recording, (lo, hi) = two_channel_interview
+    y, _ = sf.read(recording.path)
+    path = tmp_path / "mix.wav"
+    sf.write(path, y.sum(axis=1), SR, subtype="FLOAT")
+    result = run(Recording("mix", path, "interview", "S01", 2), features=False)
+    overlap = result.tracks["overlap"]
+    first, end = span_frames(np.array([[lo, hi]]), overlap.size)
+    assert overlap[int(first[0]) : int(end[0])].mean() > 0.8
+    assert overlap.sum() < 1.3 * (end[0] - first[0])  # little beyond it
+    # One IPU holds both voices (no pause between them): the overlap is a share of it.
+    segment = result.segments.iloc[result.segments["duration_s"].argmax()]
+    assert segment["overlap_ratio"] == pytest.approx(
+        overlap.sum() / round(segment["duration_s"] / 0.01), abs=0.02)
+
+
+def test_transcript_voices_that_overlap_mark_the_overlap(two_channel_interview, tmp_path):
+    recording, _ = two_channel_interview
+    y, _ = sf.read(recording.path)
+    path = tmp_path / "mix.wav"
+    sf.write(path, y.sum(axis=1), SR, subtype="FLOAT")
+    transcript = tmp_path / "mix.TextGrid"
+    duration = y.shape[0] / SR
+    write_mfa_textgrid(transcript, duration, [("S01", 0.35, 2.5, "uno"),
+                                              ("INT1", 2.0, duration - 0.6, "dos")])
+    result = run(Recording("mix", path, "interview", "S01", 2, transcript=transcript),
+                 features=False)
+    assert result.segments["method"].eq("transcript").all()
+    overlap = result.tracks["overlap"]
+    first, end = span_frames(np.array([[2.0, 2.5]]), overlap.size)
+    np.testing.assert_array_equal(np.flatnonzero(overlap), np.arange(first[0], end[0]))
