@@ -41,13 +41,15 @@ speech detection for improved speaker diarization in multiparty meetings. ICASSP
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import grey_closing
+from scipy.ndimage import grey_closing, maximum_filter1d
 
 from features.activity import voice_activity
 from features.frames import HOP_S, expand_ranges, runs, span_frames
+from features.tracks import intensity_db
 from features.validation import check_signal, check_spans
 
 __all__ = [
+    "LEVEL_BELOW_DB",
     "MARGIN_OVER_MEDIAN",
     "OVERLAP_MARGIN_DB",
     "channel_overlap",
@@ -67,6 +69,9 @@ OVERLAP_MARGIN_DB = 12.0
 #: one voice's residual, 0.02 clean, 0.10-0.15 with webconf's reverberation) by this
 #: much; two voices of comparable level leave 0.2-0.45 (measured in the README).
 MARGIN_OVER_MEDIAN = 0.08
+#: Frames this far (dB) under the loudest within 0.5 s do not vote (see
+#: :func:`overlap_from_evidence`).
+LEVEL_BELOW_DB = 6.0
 # Frames analysed at once (frames x window samples stay a few MB).
 _BLOCK_FRAMES = 1024
 
@@ -233,6 +238,8 @@ def overlap_from_evidence(
     vote_s: float = 0.3,
     max_gap_s: float = 0.1,
     min_overlap_s: float = 0.1,
+    level_db: np.ndarray | None = None,
+    below_db: float = LEVEL_BELOW_DB,
 ) -> np.ndarray:
     """Stretches of overlap from per-frame double-voicing evidence.
 
@@ -256,6 +263,13 @@ def overlap_from_evidence(
         Gaps of speech shorter than this between two stretches are filled (s).
     min_overlap_s : float
         Shorter stretches are then dropped (s).
+    level_db : np.ndarray, shape (n_frames,), optional
+        Intensity (dB) of the mix: frames more than ``below_db`` under the loudest
+        frame within 0.5 s either side do not vote (a voice's decaying end and
+        the room's reverberant tail leave residual without a second voice; two
+        voices add up, they do not fade).
+    below_db : float
+        See ``level_db``.
 
     Returns
     -------
@@ -263,6 +277,14 @@ def overlap_from_evidence(
     """
     evidence = np.asarray(evidence, dtype=np.float64)
     speech = np.asarray(speech, dtype=bool)
+    if level_db is not None:
+        level = np.asarray(level_db, dtype=np.float64)
+        if level.shape != evidence.shape:
+            raise ValueError(
+                f"level_db must have the shape of evidence {evidence.shape!r}, got {level.shape!r}"
+            )
+        local = maximum_filter1d(level, size=2 * round(0.5 / hop_s) + 1, mode="nearest")
+        evidence = np.where(level >= local - below_db, evidence, np.nan)
     voiced = np.isfinite(evidence)
     if threshold is None:
         typical = np.median(evidence[voiced & speech]) if (voiced & speech).any() else 0.0
@@ -296,9 +318,11 @@ def mixed_overlap(
     pitch_floor_hz: float = 60.0,
     threshold: float | None = None,
     vote_s: float = 0.3,
+    level_db: np.ndarray | None = None,
 ) -> np.ndarray:
     """Overlapped frames of a mono mix: :func:`double_voicing`, then
-    :func:`overlap_from_evidence` (see them for the parameters).
+    :func:`overlap_from_evidence` (see them for the parameters; ``level_db`` is by
+    default :func:`features.tracks.intensity_db` of ``y``).
 
     Returns
     -------
@@ -306,7 +330,14 @@ def mixed_overlap(
         ``n_frames = f0_hz.size``.
     """
     evidence = double_voicing(y, sr, f0_hz, hop_s=hop_s, pitch_floor_hz=pitch_floor_hz)
-    return overlap_from_evidence(evidence, speech, hop_s=hop_s, threshold=threshold, vote_s=vote_s)
+    if level_db is None:
+        level_db = intensity_db(y, sr, hop_s=hop_s)
+    level = np.full(evidence.size, -np.inf)  # the grids may differ by a frame at the end
+    given = np.asarray(level_db, dtype=np.float64)[: evidence.size]
+    level[: given.size] = given
+    return overlap_from_evidence(
+        evidence, speech, hop_s=hop_s, threshold=threshold, vote_s=vote_s, level_db=level
+    )
 
 
 def overlap_share(overlap: np.ndarray, spans: np.ndarray, *, hop_s: float = HOP_S) -> np.ndarray:

@@ -439,7 +439,7 @@ def _overlap(recording: Recording, tracks: FrameTracks, dead: list[int], active:
     evidence = tracks.get("overlap_evidence")
     if evidence is None:
         return np.zeros(active.size, bool)
-    return overlap_from_evidence(evidence, active, hop_s=hop)
+    return overlap_from_evidence(evidence, active, hop_s=hop, level_db=tracks.get("intensity"))
 
 
 def _withdraw_overlapped(vowels: pd.DataFrame | None, overlap: np.ndarray,
