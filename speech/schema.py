@@ -80,13 +80,15 @@ SEGMENT_TABLE: tuple[tuple[str, str, str, str], ...] = (
     (
         "overlap_ratio",
         "ratio",
-        "Share of the segment's frames where two voices speak at once, in [0, 1]: "
+        "Share of the segment's frames where two voices speak at once, in [0, 1]: with a "
+        "transcript of several voices, where two voices' intervals overlap; "
         "channel-per-voice recordings, two channels carrying their own voice (within 12 dB "
         "of the loudest, relative to each channel's speech level; cross-talk is not a voice); "
         "a mix of several voices, harmonic cancellation (the tracked period's comb filter "
-        "leaves 0.08 more of the frame's energy than the recording's median) voted over 0.3 s; "
-        "0 for a one-voice recording. Overlapped frames are left out of F0, voice quality and "
-        "formants unless keep_overlap.",
+        "leaves 0.08 more of the frame's energy than the recording's median), voted over "
+        "0.3 s by the frames within 6 dB of the loudest in 0.5 s; 0 for a one-voice "
+        "recording. Overlapped frames are left out of F0, voice quality and formants "
+        "unless keep_overlap.",
         "de Cheveigné (1993), JASA 93(6), 3271-3290; features.overlap",
     ),
     (
