@@ -81,16 +81,20 @@ def score(tracks: np.ndarray) -> str:
     both, single = a & b, (a | b) & ~(a & b)
     la, lb = (intensity_db(t, SR, hop_s=HOP)[:n] for t in tracks)
     close = both & (np.abs(la - lb) < 10)
-    return (f"overlap {both.sum() * HOP:.1f} s: found {found[both].mean():.3f} "
-            f"(within 10 dB: {found[close].mean():.3f}), single-voice time marked "
-            f"{found[single].mean():.3f}")
+    return (
+        f"overlap {both.sum() * HOP:.1f} s: found {found[both].mean():.3f} "
+        f"(within 10 dB: {found[close].mean():.3f}), single-voice time marked "
+        f"{found[single].mean():.3f}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--real-es", type=Path,
-                        default=Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-                        / "real-es")
+    parser.add_argument(
+        "--real-es",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real-es",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -99,8 +103,12 @@ def main() -> None:
     alsa = [load(p) for p in sorted(ALSA.glob("*.wav")) if p.stem != "Noise"]
     k = min(len(mx1), len(co1))
     alsa = (alsa * (k // max(len(alsa), 1) + 1))[:k]
-    for name, first, second in (("MX1 + CO1", mx1, co1), ("ALSA + MX1", alsa, mx1),
-                                ("MX1 + ALSA", mx1, alsa), ("ALSA + CO1", alsa, co1)):
+    for name, first, second in (
+        ("MX1 + CO1", mx1, co1),
+        ("ALSA + MX1", alsa, mx1),
+        ("MX1 + ALSA", mx1, alsa),
+        ("ALSA + CO1", alsa, co1),
+    ):
         print(f"{name}: {score(pair_up(first[:k], second[:k], rng))}", flush=True)
 
 

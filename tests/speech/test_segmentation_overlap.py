@@ -110,7 +110,8 @@ def test_mono_mix_of_two_voices_finds_the_overlap_acoustically(two_channel_inter
     # One IPU holds both voices (no pause between them): the overlap is a share of it.
     segment = result.segments.iloc[result.segments["duration_s"].argmax()]
     assert segment["overlap_ratio"] == pytest.approx(
-        overlap.sum() / round(segment["duration_s"] / 0.01), abs=0.02)
+        overlap.sum() / round(segment["duration_s"] / 0.01), abs=0.02
+    )
 
 
 def test_transcript_voices_that_overlap_mark_the_overlap(two_channel_interview, tmp_path):
@@ -120,10 +121,12 @@ def test_transcript_voices_that_overlap_mark_the_overlap(two_channel_interview, 
     sf.write(path, y.sum(axis=1), SR, subtype="FLOAT")
     transcript = tmp_path / "mix.TextGrid"
     duration = y.shape[0] / SR
-    write_mfa_textgrid(transcript, duration, [("S01", 0.35, 2.5, "uno"),
-                                              ("INT1", 2.0, duration - 0.6, "dos")])
-    result = run(Recording("mix", path, "interview", "S01", 2, transcript=transcript),
-                 features=False)
+    write_mfa_textgrid(
+        transcript, duration, [("S01", 0.35, 2.5, "uno"), ("INT1", 2.0, duration - 0.6, "dos")]
+    )
+    result = run(
+        Recording("mix", path, "interview", "S01", 2, transcript=transcript), features=False
+    )
     assert result.segments["method"].eq("transcript").all()
     overlap = result.tracks["overlap"]
     first, end = span_frames(np.array([[2.0, 2.5]]), overlap.size)
