@@ -34,23 +34,15 @@ from corpora.languages import rules_for
 from corpora.transcripts import read_transcript
 from features.activity import activity_from_probability, speech_intervals, voice_activity
 from features.attribution import (
-    join_spans,
     labels_from_channels,
     labels_from_clusters,
     labels_from_spans,
     segments_from_labels,
-    spans_mask,
 )
 from features.formants import band_limited_ceilings, default_ceilings, measure_vowels
 from features.functionals import hz_to_st, segment_functionals
 from features.nuclei import nucleus_spans, syllable_nuclei
-from features.overlap import (
-    channel_overlap,
-    overlap_from_evidence,
-    overlap_share,
-    pool_spans,
-    split_spans,
-)
+from features.overlap import overlap_share
 from features.quality import live_mix
 from features.registry import track_quantity, unit_suffix
 from features.rhythm import INTERVAL_COLUMNS, interval_metrics, segment_timing
@@ -58,8 +50,13 @@ from features.sibilants import classify_realisation, sibilant_measures
 from features.spectral import TRACKS as SPECTRAL_TRACKS
 from features.tracks import ENGINES, adapted_pitch_range, pitch_on_spans
 from features.voice import MEASURES as VOICE_MEASURES
-from features.voice import voice_quality
 from features.vowel_qc import mahalanobis_outliers
+from speech.overlap import (
+    live_channels,
+    overlap_frames,
+    voice_quality_outside,
+    withdraw_overlapped,
+)
 from speech.pass_one import FrameTracks, pass_one
 from speech.schema import ERROR_COLUMNS, RECORDING_COLUMNS, SEGMENT_COLUMNS
 from speech.tokens import (
@@ -323,8 +320,10 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
     stage.name = "segments"
     segments = _segments_table(labels, confidence, voices, config, recording)
     segments["method"] = method
-    overlap = _overlap(recording, tracks, diagnostics.dead_channels, active, method, hop,
-                       transcript)
+    voice_spans = None if method != "transcript" else [
+        _voice_spans(transcript[transcript["speaker"] == v], ("words", "turns")) for v in voices]
+    overlap = overlap_frames(recording, tracks, diagnostics.dead_channels, active, method, hop,
+                             voice_spans)
     segments["overlap_ratio"] = np.round(overlap_share(
         overlap, segments[["start_s", "end_s"]].to_numpy(), hop_s=hop), 3)
     unmeasured = None if config.keep_overlap or not overlap.any() else overlap
@@ -348,7 +347,7 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
                                                voices, tokens, genders, unmeasured)
     if unmeasured is not None:
         f0 = np.where(unmeasured, np.nan, f0)
-        vowels = _withdraw_overlapped(vowels, unmeasured, hop)
+        vowels = withdraw_overlapped(vowels, unmeasured, hop)
     vowels, sibilants = _finish_tokens(vowels, sibilants, f0, recording, config, info, notes)
     if config.features and len(segments):
         stage.name = "features"
@@ -401,7 +400,7 @@ def _attribute(recording: Recording, config: SegmentationConfig,
         return "transcript", voices, labels, confidence, transcript
     if recording.channels and config.attribution in ("auto", "channel"):
         levels = tracks.get("channel_levels")
-        index = _live_channels(recording, levels, dead)
+        index = live_channels(recording, levels, dead)
         labels, confidence = labels_from_channels(levels[index], hop_s=hop)
         return "channel", [recording.channels[c] for c in index], labels, confidence, None
     if recording.n_speakers > 1:
@@ -413,48 +412,6 @@ def _attribute(recording: Recording, config: SegmentationConfig,
         voices = [recording.speaker_id, *(f"INT{k}" for k in range(1, recording.n_speakers))]
         return "cluster", voices, labels, confidence, None
     return "single", [recording.speaker_id], np.where(active, 0, -1), np.ones(active.size), None
-
-
-def _live_channels(recording: Recording, levels: np.ndarray, dead: list[int]) -> list[int]:
-    """The mapped channels that carry signal, in channel order."""
-    return [c for c in sorted(recording.channels) if c not in dead and c < levels.shape[0]]
-
-
-def _overlap(recording: Recording, tracks: FrameTracks, dead: list[int], active: np.ndarray,
-             method: str, hop: float, transcript: pd.DataFrame | None) -> np.ndarray:
-    """Frames where two voices speak at once (:mod:`features.overlap`): where two
-    voices' transcript intervals overlap when the transcript has several voices, from
-    the channels when each carries one voice, else from the mix's double-voicing
-    evidence (pass 1 computes it for recordings of several voices); none otherwise."""
-    voices = [] if transcript is None else sorted(set(transcript["speaker"]) - {""})
-    if method == "transcript" and len(voices) > 1:
-        count = sum(spans_mask(_voice_spans(transcript[transcript["speaker"] == v],
-                                            ("words", "turns")), active.size, hop).astype(int)
-                    for v in voices)
-        return (count >= 2) & active
-    if method == "channel":
-        levels = tracks.get("channel_levels")
-        return channel_overlap(levels[_live_channels(recording, levels, dead)],
-                               hop_s=hop) & active
-    evidence = tracks.get("overlap_evidence")
-    if evidence is None:
-        return np.zeros(active.size, bool)
-    return overlap_from_evidence(evidence, active, hop_s=hop, level_db=tracks.get("intensity"))
-
-
-def _withdraw_overlapped(vowels: pd.DataFrame | None, overlap: np.ndarray,
-                         hop: float) -> pd.DataFrame | None:
-    """Vowel tokens with more than half their frames overlapped keep their row, with
-    qc ``overlap`` and no formants (the other voice's harmonics would pull them)."""
-    if vowels is None or not len(vowels):
-        return vowels
-    share = overlap_share(overlap, vowels[["start_s", "end_s"]].to_numpy(), hop_s=hop)
-    hit = np.nan_to_num(share) > 0.5
-    formants = [c for c in vowels.columns if re.fullmatch(r"[fb]\d(_\w+)?_hz", c)]
-    vowels.loc[hit, [*formants, "ceiling_hz", "ceiling_error"]] = np.nan
-    qc = vowels["qc"].astype(object).fillna("").to_numpy()
-    vowels["qc"] = np.where(hit, np.where(qc == "", "overlap", qc + ";overlap"), qc)
-    return vowels
 
 
 def _voice_spans(rows: pd.DataFrame, levels: tuple[str, ...]) -> np.ndarray:
@@ -756,8 +713,10 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
                 f0[frames[mine]] = local[mine]
             if not config.features:
                 continue
-            measures = _voice_quality(audio, sr, spans, floor, ceiling, config,
-                                      None if unmeasured is None else unmeasured[first_frame:])
+            measures = voice_quality_outside(
+                audio, sr, spans, pitch_floor_hz=floor, pitch_ceiling_hz=ceiling,
+                hop_s=hop, engine=config.engine,
+                unmeasured=None if unmeasured is None else unmeasured[first_frame:])
             for name, values in measures.items():
                 quality[name][chunk[rows]] = values
             if _measures_tokens(config, recording, voice, genders):
@@ -772,32 +731,6 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
     vowels, sibilants = (pd.concat(found, ignore_index=True).sort_values(
         "start_s", kind="stable").reset_index(drop=True) if found else None for found in parts)
     return f0, quality, vowels, sibilants
-
-
-def _voice_quality(audio: np.ndarray, sr: int, spans: np.ndarray, floor: float,
-                   ceiling: float, config: SegmentationConfig,
-                   unmeasured: np.ndarray | None) -> dict[str, np.ndarray]:
-    """Jitter, shimmer and HNR of each span (one voice's segments, chunk times), on
-    its stretches outside the ``unmeasured`` frames (chunk grid) when given: each
-    measure pooled over a span's stretches, weighted by their periods (HNR: by their
-    durations); NaN (0 periods) for a span overlapped throughout."""
-    n_spans, owner = len(spans), None
-    if unmeasured is not None and unmeasured.any():
-        spans, owner = split_spans(spans, unmeasured, hop_s=config.hop_s, min_s=0.05)
-    measures = {m.name: np.full(len(spans), np.nan) for m in VOICE_MEASURES}
-    measures["n_periods"] = np.zeros(len(spans), np.int64)
-    if len(spans):
-        joined, joined_spans = join_spans(audio, sr, spans)
-        measures = voice_quality(joined, sr, joined_spans, pitch_floor_hz=floor,
-                                 pitch_ceiling_hz=ceiling, engine=config.engine)
-    if owner is None:
-        return measures
-    periods = measures["n_periods"].astype(np.float64)
-    pooled = {name: pool_spans(values, np.diff(spans, axis=1)[:, 0] if name.startswith("hnr")
-                               else periods, owner, n_spans)
-              for name, values in measures.items() if name != "n_periods"}
-    pooled["n_periods"] = np.bincount(owner, weights=periods, minlength=n_spans).astype(np.int64)
-    return pooled
 
 
 def _measures_tokens(config: SegmentationConfig, recording: Recording, voice: str,
