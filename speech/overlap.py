@@ -35,9 +35,15 @@ def live_channels(recording: Recording, levels: np.ndarray, dead: list[int]) -> 
     return [c for c in sorted(recording.channels) if c not in dead and c < levels.shape[0]]
 
 
-def overlap_frames(recording: Recording, tracks: FrameTracks, dead: list[int],
-                   active: np.ndarray, method: str, hop: float,
-                   voice_spans: list[np.ndarray] | None = None) -> np.ndarray:
+def overlap_frames(
+    recording: Recording,
+    tracks: FrameTracks,
+    dead: list[int],
+    active: np.ndarray,
+    method: str,
+    hop: float,
+    voice_spans: list[np.ndarray] | None = None,
+) -> np.ndarray:
     """Frames where two voices speak at once: where two voices' transcript intervals
     (``voice_spans``, one array per voice) overlap when the transcript attributed
     several voices; from the channels when each carries one voice; else from the
@@ -48,16 +54,16 @@ def overlap_frames(recording: Recording, tracks: FrameTracks, dead: list[int],
         return (count >= 2) & active
     if method == "channel":
         levels = tracks.get("channel_levels")
-        return channel_overlap(levels[live_channels(recording, levels, dead)],
-                               hop_s=hop) & active
+        return channel_overlap(levels[live_channels(recording, levels, dead)], hop_s=hop) & active
     evidence = tracks.get("overlap_evidence")
     if evidence is None:
         return np.zeros(active.size, bool)
     return overlap_from_evidence(evidence, active, hop_s=hop, level_db=tracks.get("intensity"))
 
 
-def withdraw_overlapped(vowels: pd.DataFrame | None, overlap: np.ndarray,
-                        hop: float) -> pd.DataFrame | None:
+def withdraw_overlapped(
+    vowels: pd.DataFrame | None, overlap: np.ndarray, hop: float
+) -> pd.DataFrame | None:
     """Vowel tokens with more than :data:`VOWEL_OVERLAP_SHARE` of their frames
     overlapped keep their row, with qc ``overlap`` and no formants (the other
     voice's harmonics and resonances would pull them)."""
@@ -72,10 +78,17 @@ def withdraw_overlapped(vowels: pd.DataFrame | None, overlap: np.ndarray,
     return vowels
 
 
-def voice_quality_outside(audio: np.ndarray, sr: int, spans: np.ndarray, *,
-                          pitch_floor_hz: float, pitch_ceiling_hz: float, hop_s: float,
-                          engine: str, unmeasured: np.ndarray | None = None,
-                          ) -> dict[str, np.ndarray]:
+def voice_quality_outside(
+    audio: np.ndarray,
+    sr: int,
+    spans: np.ndarray,
+    *,
+    pitch_floor_hz: float,
+    pitch_ceiling_hz: float,
+    hop_s: float,
+    engine: str,
+    unmeasured: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
     """Jitter, shimmer and HNR of each span (one voice's segments, in the chunk's
     times; :func:`features.voice.voice_quality` over the spans joined by
     :func:`features.attribution.join_spans`), on its stretches outside the
@@ -89,14 +102,22 @@ def voice_quality_outside(audio: np.ndarray, sr: int, spans: np.ndarray, *,
     measures["n_periods"] = np.zeros(len(spans), np.int64)
     if len(spans):
         joined, joined_spans = join_spans(audio, sr, spans)
-        measures = voice_quality(joined, sr, joined_spans, pitch_floor_hz=pitch_floor_hz,
-                                 pitch_ceiling_hz=pitch_ceiling_hz, engine=engine)
+        measures = voice_quality(
+            joined,
+            sr,
+            joined_spans,
+            pitch_floor_hz=pitch_floor_hz,
+            pitch_ceiling_hz=pitch_ceiling_hz,
+            engine=engine,
+        )
     if owner is None:
         return measures
     periods = measures["n_periods"].astype(np.float64)
     durations = np.diff(spans, axis=1)[:, 0]
-    pooled = {name: pool_spans(values, durations if name.startswith("hnr") else periods,
-                               owner, n_spans)
-              for name, values in measures.items() if name != "n_periods"}
+    pooled = {
+        name: pool_spans(values, durations if name.startswith("hnr") else periods, owner, n_spans)
+        for name, values in measures.items()
+        if name != "n_periods"
+    }
     pooled["n_periods"] = np.bincount(owner, weights=periods, minlength=n_spans).astype(np.int64)
     return pooled
