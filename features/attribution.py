@@ -5,7 +5,8 @@ Three sources of labels, each a plain function over arrays (the conductor,
 :mod:`speech.segmentation`, chooses the source and reads the transcript):
 
 - :func:`labels_from_spans`: the intervals of a transcript's speaker tiers;
-- :func:`labels_from_channels`: the loudest channel of a channel-per-voice recording;
+- :func:`labels_from_channels`: the channel whose own voice dominates (one voice per
+  channel, or one file per participant);
 - :func:`labels_from_clusters`: clustering of the inter-pausal units' voices
   (:func:`features.speakers.attribute_from_frames`).
 
@@ -27,6 +28,7 @@ from features.validation import check_signal, check_spans
 
 __all__ = [
     "CHANNEL_MARGIN_DB",
+    "CHANNEL_REFERENCE_QUANTILE",
     "fill_within_runs",
     "join_spans",
     "labels_from_channels",
@@ -39,6 +41,8 @@ __all__ = [
 #: Level margin (dB) of the loudest channel over the next that makes a confident
 #: call: cross-talk leaks a voice into the other channels some 10-30 dB down.
 CHANNEL_MARGIN_DB = 6.0
+#: Quantile of a channel's intensity taken as its own voice's level.
+CHANNEL_REFERENCE_QUANTILE = 0.99
 
 
 def spans_mask(spans: np.ndarray, n_frames: int, hop_s: float = HOP_S) -> np.ndarray:
@@ -131,37 +135,54 @@ def labels_from_spans(
 
 
 def labels_from_channels(
-    levels_db: np.ndarray, *, hop_s: float = HOP_S, margin_db: float = CHANNEL_MARGIN_DB
+    levels_db: np.ndarray, *, hop_s: float = HOP_S, margin_db: float = CHANNEL_MARGIN_DB,
+    reference_quantile: float | None = CHANNEL_REFERENCE_QUANTILE,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each speech frame to the loudest channel (one voice per channel).
+    """Each speech frame to the channel whose own voice dominates it (one voice per
+    channel, or one file per participant).
+
+    A channel also carries the other voices, leaked some 10-30 dB down (the far end
+    through the near microphone, the same voice arriving in two files a few ms
+    apart). Each channel's levels are taken relative to its own voice's level (a
+    high quantile of the channel: the loudest stretches of a channel are its own
+    voice), so that a file recorded 25 dB quieter than the others still wins the
+    frames of its own voice, and a leak, 10-30 dB below the leaking voice's own
+    channel, never does.
 
     Parameters
     ----------
     levels_db : np.ndarray, shape (n_channels, n_frames)
-        Intensity (dB) of each live channel.
+        Intensity (dB) of each live channel (a file that has not started or has
+        ended: its floor level there).
     hop_s : float
         Frame hop (s).
     margin_db : float
-        Margin of the loudest channel over the next that gives confidence 1.
+        Margin of the dominant channel over the next that gives confidence 1.
+    reference_quantile : float or None
+        Quantile of each channel's levels taken as its own voice's level (0.99: the
+        voice speaks at least 1 % of the recording); None compares raw levels.
 
     Returns
     -------
     labels : np.ndarray, shape (n_frames,), int
-        Index of the loudest channel where any channel has speech
+        Index of the dominant channel where any channel has speech
         (:func:`features.activity.voice_activity` per channel), else -1.
     confidence : np.ndarray, shape (n_frames,), float
         ``clip(margin / margin_db, 0, 1)`` (1 with one channel).
     """
-    levels = np.atleast_2d(np.asarray(levels_db))
+    levels = np.atleast_2d(np.asarray(levels_db, dtype=np.float64))
     n = levels.shape[1]
     active = np.zeros(n, bool)
     for row in levels:  # a few channels, each a whole-track call
         active |= voice_activity(row, None, hop_s=hop_s)
-    loudest = np.argmax(levels, axis=0)
-    ordered = np.sort(levels, axis=0)
+    relative = levels
+    if reference_quantile is not None and levels.shape[0] > 1 and n:
+        relative = levels - np.quantile(levels, reference_quantile, axis=1, keepdims=True)
+    dominant = np.argmax(relative, axis=0)
+    ordered = np.sort(relative, axis=0)
     margin = ordered[-1] - ordered[-2] if levels.shape[0] > 1 else np.full(n, np.inf)
     confidence = np.clip(margin / margin_db, 0.0, 1.0)
-    return np.where(active, loudest, -1), confidence
+    return np.where(active, dominant, -1), confidence
 
 
 def labels_from_clusters(

@@ -71,7 +71,7 @@ def print_summary(report) -> None:
     corpus = report.corpus
     speakers = report.speaker_hours()
     hours = sum(report.durations_s.values()) / 3600
-    kinds = corpus.recordings_table()["kind"].value_counts().to_dict()
+    kinds = corpus.recordings_table().drop_duplicates("recording_id")["kind"].value_counts().to_dict()
     consented = int(speakers["consent"].sum()) if len(speakers) else 0
     who = (
         f"{len(speakers)} speakers ({consented} consented)"

@@ -649,8 +649,8 @@ def _chunk_audio(recording: Recording, config: SegmentationConfig, whole: np.nda
     if whole is not None:
         return whole[first_frame * hop_n :], first_frame, offset_s
     end_s = part["end_s"].max() + pad_s
-    raw, _ = load_audio(recording.path, sr=sr, offset_s=offset_s,
-                        duration_s=min(end_s, duration_s) - offset_s, mono=False)
+    raw, _ = recording.load(sr=sr, offset_s=offset_s,
+                            duration_s=min(end_s, duration_s) - offset_s, mono=False)
     raw = np.atleast_2d(raw)
     return live_mix(raw - raw.mean(axis=1, keepdims=True)), first_frame, offset_s
 
