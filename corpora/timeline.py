@@ -51,8 +51,9 @@ def _infos(files: Sequence[TimedFile]) -> list[AudioInfo]:
         raise ValueError("a timeline needs at least one file")
     for f in files:
         if not (np.isfinite(f.offset_s) and f.offset_s >= 0):
-            raise CorpusError.single(str(f.path), "offset must be >= 0 seconds",
-                                     column="offset_s", value=str(f.offset_s))
+            raise CorpusError.single(
+                str(f.path), "offset must be >= 0 seconds", column="offset_s", value=str(f.offset_s)
+            )
     return [audio_info(f.path) for f in files]
 
 
@@ -125,9 +126,14 @@ def load_timeline(
         skip = max(0, first - lead)  # samples of the file before the span
         place = max(0, lead - first)  # where the file's part lands in the span
         if place < n and skip / out_sr < info.duration_s:
-            part, _ = load_audio(f.path, sr=out_sr, offset_s=skip / out_sr,
-                                 duration_s=(n - place) / out_sr, mono=False,
-                                 channels=f.channels)
+            part, _ = load_audio(
+                f.path,
+                sr=out_sr,
+                offset_s=skip / out_sr,
+                duration_s=(n - place) / out_sr,
+                mono=False,
+                channels=f.channels,
+            )
             part = np.atleast_2d(part)[:, : n - place]
             block[:, place : place + part.shape[1]] = part
         rows.append(block)
@@ -165,7 +171,10 @@ class _Placed:
 
 
 def iter_timeline_blocks(
-    files: Sequence[TimedFile], *, block_s: float = 60.0, sr: int | None = None,
+    files: Sequence[TimedFile],
+    *,
+    block_s: float = 60.0,
+    sr: int | None = None,
     mono: bool = True,
 ) -> Iterator[np.ndarray]:
     """Stream the files' common timeline in consecutive blocks.
@@ -196,8 +205,11 @@ def iter_timeline_blocks(
     out_sr = int(sr) if sr is not None else max(i.sample_rate for i in infos)
     block_n = max(1, round(block_s * out_sr))
     streams = [
-        _Placed(iter_blocks(f.path, block_s=block_s, sr=out_sr, mono=False,
-                            channels=f.channels), round(f.offset_s * out_sr), _width(f, info))
+        _Placed(
+            iter_blocks(f.path, block_s=block_s, sr=out_sr, mono=False, channels=f.channels),
+            round(f.offset_s * out_sr),
+            _width(f, info),
+        )
         for f, info in zip(files, infos, strict=True)
     ]
     while True:
@@ -209,4 +221,3 @@ def iter_timeline_blocks(
         yield y.mean(axis=0) if mono else y
         if all(s.exhausted for s in streams):
             return
-

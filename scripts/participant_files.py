@@ -44,8 +44,7 @@ DEFAULT_CASES = "-20;-30;-20,offset=2;-20,gain=-25;-20,offset=2,webconf"
 def parse_case(text: str) -> dict:
     """``"-20,offset=2,gain=-25,webconf"`` -> the case's settings."""
     first, *rest = [p.strip() for p in text.split(",")]
-    case = {"crosstalk_db": float(first), "max_offset_s": 0.0, "gain_db": 0.0,
-            "condition": None}
+    case = {"crosstalk_db": float(first), "max_offset_s": 0.0, "gain_db": 0.0, "condition": None}
     conditions = []
     for part in rest:
         key, _, value = part.partition("=")
@@ -61,9 +60,16 @@ def parse_case(text: str) -> dict:
 
 def build(out: Path, case: dict, *, speakers: int, minutes: float, seed: int) -> None:
     """Write the case's corpus into ``out``."""
-    write_corpus(out, n_speakers=speakers, seed=seed, minutes_per_speaker=minutes, jobs=1,
-                 per_participant=True, crosstalk_db=case["crosstalk_db"],
-                 max_offset_s=case["max_offset_s"])
+    write_corpus(
+        out,
+        n_speakers=speakers,
+        seed=seed,
+        minutes_per_speaker=minutes,
+        jobs=1,
+        per_participant=True,
+        crosstalk_db=case["crosstalk_db"],
+        max_offset_s=case["max_offset_s"],
+    )
     if case["gain_db"]:
         rows = pd.read_csv(out / "recordings.csv", dtype=str, keep_default_na=False)
         own = rows[rows["channels"] == "0:" + rows["speaker_id"]]
@@ -90,15 +96,22 @@ def score(out: Path) -> dict:
         ref = reference[reference["recording_id"] == recording.recording_id]
         correct, attributed, _ = _attribution(est, ref, recording.speaker_id)
         e0, e1 = est["start_s"].to_numpy()[:, None], est["end_s"].to_numpy()[:, None]
-        overlap = np.clip(np.minimum(e1, ref["end_s"].to_numpy()[None])
-                          - np.maximum(e0, ref["start_s"].to_numpy()[None]), 0, None)
+        overlap = np.clip(
+            np.minimum(e1, ref["end_s"].to_numpy()[None])
+            - np.maximum(e0, ref["start_s"].to_numpy()[None]),
+            0,
+            None,
+        )
         voices = ref["speaker_id"].to_numpy()
         names = np.unique(voices)
         by_voice = np.stack([overlap[:, voices == v].sum(axis=1) for v in names], axis=1)
         found = by_voice.max(axis=1) > 0
         truth = names[by_voice.argmax(axis=1)]
-        boundaries = boundary_scores(ref[["start_s", "end_s"]].to_numpy(),
-                                     est[["start_s", "end_s"]].to_numpy(), tolerance_s=0.05)
+        boundaries = boundary_scores(
+            ref[["start_s", "end_s"]].to_numpy(),
+            est[["start_s", "end_s"]].to_numpy(),
+            tolerance_s=0.05,
+        )
         totals["correct"] += correct
         totals["attributed"] += attributed
         totals["cross"] += int(np.sum(found & (truth != est["speaker_id"].to_numpy())))

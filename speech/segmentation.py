@@ -28,7 +28,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from corpora.audio import load_audio
 from corpora.corpus import Recording
 from corpora.languages import rules_for
 from corpora.transcripts import read_transcript

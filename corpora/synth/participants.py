@@ -28,7 +28,6 @@ from corpora.synth.session import (
     PEAK_DBFS,
     SR,
     RecordingPlan,
-    RenderedIpu,
     RenderedRecording,
     render,
 )
@@ -92,8 +91,9 @@ def _speech_rms(rendered: RenderedRecording, sr: int) -> float:
     return float(np.sqrt(np.mean(x**2))) if x.size else 1.0
 
 
-def _merged_truth(plan: RecordingPlan, stems: list[RenderedRecording],
-                  mix: np.ndarray) -> RenderedRecording:
+def _merged_truth(
+    plan: RecordingPlan, stems: list[RenderedRecording], mix: np.ndarray
+) -> RenderedRecording:
     """One truth for the plan from the voices rendered alone: IPUs in plan order with
     the ids a mixed rendering gives, F0 from whichever voice voices the frame."""
     order = {id(ipu): k for k, ipu in enumerate(plan.ipus)}
@@ -110,8 +110,12 @@ def _merged_truth(plan: RecordingPlan, stems: list[RenderedRecording],
 
 
 def render_participants(
-    plan: RecordingPlan, *, rng: np.random.Generator, crosstalk_db: float = CROSSTALK_DB,
-    max_offset_s: float = 0.0, sr: int = SR,
+    plan: RecordingPlan,
+    *,
+    rng: np.random.Generator,
+    crosstalk_db: float = CROSSTALK_DB,
+    max_offset_s: float = 0.0,
+    sr: int = SR,
 ) -> ParticipantFiles:
     """Render an interview as one file per participant (see the module doc).
 
