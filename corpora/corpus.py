@@ -203,6 +203,7 @@ class Recording:
         if self.is_timeline:
             files = self.timed_files()
             if voice is not None:  # the voice's own file alone, still placed on the timeline
+                sr = sr if sr is not None else timeline_info(files).sample_rate
                 source = next(x for x in self.sources if voice in x.channels.values())
                 own = {v: c for c, v in source.channels.items()}[voice]
                 files = [TimedFile(source.path, (own,), source.offset_s)]
@@ -527,6 +528,13 @@ def _assemble(rid: str, rows: list[_FileRow], problems: list[Problem]) -> Record
                value: str | None = None) -> None:
         problems.append(Problem(name, message, line=row.line, column=column, value=value))
 
+    if len(rows) > 1 and not all(r.channels for r in rows):
+        # Not the files of one recording: a repeated id (the first row stands alone).
+        for row in rows[1:]:
+            report(row, f"duplicate recording id (first on line {first.line}); the files of one "
+                   "recording share an id only when each row has a channel map naming its "
+                   "voice (e.g. 0:S01)", "recording_id", rid)
+        rows = [first]
     for row in rows[1:]:
         for column in ("speaker_id", "kind", "n_speakers"):
             mine, theirs = getattr(row, column), getattr(first, column)
@@ -534,13 +542,6 @@ def _assemble(rid: str, rows: list[_FileRow], problems: list[Problem]) -> Record
                 report(row, f"differs from line {first.line} ({theirs!r}) of the same recording "
                        "id: the files of one recording share its speaker_id, kind and "
                        "n_speakers", column, str(mine))
-        if not row.channels or not first.channels:
-            bad = row if not row.channels else first
-            report(bad, f"recording id {rid!r} is on several rows (lines "
-                   f"{', '.join(str(r.line) for r in rows)}): the files of one recording each "
-                   "need a channel map naming their voice (e.g. 0:S01), or give each row its "
-                   "own id", "channels", bad.channels_text)
-            return None
     seen_path: dict[Path, int] = {}
     seen_voice: dict[str, int] = {}
     for row in rows:

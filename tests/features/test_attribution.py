@@ -64,11 +64,48 @@ def test_labels_from_channels_takes_the_loudest_and_its_margin():
     levels[1, 50:120] = -29.0
     levels[1, 180:260] = -22.0  # voice 1 speaks, leaking 3 dB down into channel 0
     levels[0, 180:260] = -25.0
-    labels, confidence = labels_from_channels(levels, hop_s=HOP)
+    labels, confidence = labels_from_channels(levels, hop_s=HOP, reference_quantile=None)
     assert (labels[60:110] == 0).all() and (labels[190:250] == 1).all()
     assert (labels[:40] == -1).all()
     np.testing.assert_allclose(confidence[60:110], 1.0)
     np.testing.assert_allclose(confidence[190:250], 0.5)
+    # Relative to each channel's own voice (channel 1 peaks 2 dB lower): margin 3 + 2 dB.
+    labels, confidence = labels_from_channels(levels, hop_s=HOP)
+    assert (labels[60:110] == 0).all() and (labels[190:250] == 1).all()
+    np.testing.assert_allclose(confidence[190:250], 5 / 6)
+
+
+def _two_files(gain_db: float, crosstalk_db: float, n: int = 600):
+    """Levels of two participants' files: voice 0 speaks in frames 50-250, voice 1 in
+    300-500, each leaking into the other's file ``crosstalk_db`` down; file 1 is
+    recorded ``gain_db`` louder than file 0 (a hot microphone, or AGC)."""
+    rng = np.random.default_rng(1)
+    own = -20.0 + rng.normal(0, 3, n)  # a speaking voice's level, frame to frame
+    levels = np.full((2, n), -75.0) + rng.normal(0, 0.5, (2, n))
+    levels[0, 50:250] = own[50:250]
+    levels[1, 50:250] = own[50:250] + crosstalk_db + gain_db
+    levels[1, 300:500] = own[300:500] + gain_db
+    levels[0, 300:500] = own[300:500] + crosstalk_db
+    return levels
+
+
+def test_labels_from_channels_gives_a_leaked_voice_to_its_own_file():
+    # -20 and -30 dB crosstalk, equal gains: every speech frame goes to the speaker's file.
+    for crosstalk_db in (-20.0, -30.0):
+        labels, confidence = labels_from_channels(_two_files(0.0, crosstalk_db), hop_s=HOP)
+        assert (labels[55:245] == 0).all() and (labels[305:495] == 1).all()
+        assert (confidence[55:245] == 1).all()
+
+
+def test_labels_from_channels_is_not_fooled_by_a_file_recorded_louder():
+    # File 1 is 25 dB hotter: voice 0's leak into it (-20 dB) is 5 dB louder than voice 0
+    # in its own file. Raw levels credit voice 0's speech to file 1; levels relative to
+    # each file's own voice do not.
+    levels = _two_files(25.0, -20.0)
+    raw, _ = labels_from_channels(levels, hop_s=HOP, reference_quantile=None)
+    assert np.mean(raw[55:245] == 1) > 0.9
+    labels, _ = labels_from_channels(levels, hop_s=HOP)
+    assert (labels[55:245] == 0).all() and (labels[305:495] == 1).all()
 
 
 def test_segments_from_labels_runs_edges_and_mean_confidence():
