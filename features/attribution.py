@@ -20,6 +20,7 @@ lies in ``[start_s, end_s)``).
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import uniform_filter1d
 
 from features.activity import voice_activity
 from features.frames import HOP_S, expand_ranges, merge_runs, runs, span_frames
@@ -29,6 +30,7 @@ from features.validation import check_signal, check_spans
 __all__ = [
     "CHANNEL_MARGIN_DB",
     "CHANNEL_REFERENCE_QUANTILE",
+    "CHANNEL_SMOOTH_S",
     "fill_within_runs",
     "join_spans",
     "labels_from_channels",
@@ -43,6 +45,9 @@ __all__ = [
 CHANNEL_MARGIN_DB = 6.0
 #: Quantile of a channel's intensity taken as its own voice's level.
 CHANNEL_REFERENCE_QUANTILE = 0.99
+#: Span (s) over which channel levels are averaged before they are compared: longer
+#: than a stop closure, shorter than the 0.2 s pause that separates IPUs.
+CHANNEL_SMOOTH_S = 0.15
 
 
 def spans_mask(spans: np.ndarray, n_frames: int, hop_s: float = HOP_S) -> np.ndarray:
@@ -137,6 +142,7 @@ def labels_from_spans(
 def labels_from_channels(
     levels_db: np.ndarray, *, hop_s: float = HOP_S, margin_db: float = CHANNEL_MARGIN_DB,
     reference_quantile: float | None = CHANNEL_REFERENCE_QUANTILE,
+    smooth_s: float = CHANNEL_SMOOTH_S,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each speech frame to the channel whose own voice dominates it (one voice per
     channel, or one file per participant).
@@ -147,7 +153,10 @@ def labels_from_channels(
     high quantile of the channel: the loudest stretches of a channel are its own
     voice), so that a file recorded 25 dB quieter than the others still wins the
     frames of its own voice, and a leak, 10-30 dB below the leaking voice's own
-    channel, never does.
+    channel, never does. The levels are averaged (in power) over ``smooth_s``
+    before they are compared: inside a stop closure or a short pause every channel
+    falls to its floor, and the floors alone would flip single frames to the
+    other voice (an IPU cut in pieces).
 
     Parameters
     ----------
@@ -161,6 +170,8 @@ def labels_from_channels(
     reference_quantile : float or None
         Quantile of each channel's levels taken as its own voice's level (0.99: the
         voice speaks at least 1 % of the recording); None compares raw levels.
+    smooth_s : float
+        Length (s) of the centred moving average of each channel's power; 0: none.
 
     Returns
     -------
@@ -178,6 +189,10 @@ def labels_from_channels(
     relative = levels
     if reference_quantile is not None and levels.shape[0] > 1 and n:
         relative = levels - np.quantile(levels, reference_quantile, axis=1, keepdims=True)
+    width = round(smooth_s / hop_s)
+    if width > 1 and n:
+        power = uniform_filter1d(10.0 ** (relative / 10.0), width, axis=1, mode="nearest")
+        relative = 10.0 * np.log10(np.maximum(power, 1e-30))
     dominant = np.argmax(relative, axis=0)
     ordered = np.sort(relative, axis=0)
     margin = ordered[-1] - ordered[-2] if levels.shape[0] > 1 else np.full(n, np.inf)
