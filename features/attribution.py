@@ -142,7 +142,7 @@ def labels_from_spans(
 def labels_from_channels(
     levels_db: np.ndarray, *, hop_s: float = HOP_S, margin_db: float = CHANNEL_MARGIN_DB,
     reference_quantile: float | None = CHANNEL_REFERENCE_QUANTILE,
-    smooth_s: float = CHANNEL_SMOOTH_S,
+    smooth_s: float = CHANNEL_SMOOTH_S, active: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each speech frame to the channel whose own voice dominates it (one voice per
     channel, or one file per participant).
@@ -172,20 +172,25 @@ def labels_from_channels(
         voice speaks at least 1 % of the recording); None compares raw levels.
     smooth_s : float
         Length (s) of the centred moving average of each channel's power; 0: none.
+    active : np.ndarray, shape (n_frames,), bool, optional
+        Speech frames (the voice activity of the mix, with its voicing): only they
+        are labelled. Default: a frame where any channel has speech
+        (:func:`features.activity.voice_activity` per channel, intensity alone).
 
     Returns
     -------
     labels : np.ndarray, shape (n_frames,), int
-        Index of the dominant channel where any channel has speech
-        (:func:`features.activity.voice_activity` per channel), else -1.
+        Index of the dominant channel on the speech frames, else -1.
     confidence : np.ndarray, shape (n_frames,), float
         ``clip(margin / margin_db, 0, 1)`` (1 with one channel).
     """
     levels = np.atleast_2d(np.asarray(levels_db, dtype=np.float64))
     n = levels.shape[1]
-    active = np.zeros(n, bool)
-    for row in levels:  # a few channels, each a whole-track call
-        active |= voice_activity(row, None, hop_s=hop_s)
+    if active is None:
+        active = np.zeros(n, bool)
+        for row in levels:  # a few channels, each a whole-track call
+            active |= voice_activity(row, None, hop_s=hop_s)
+    active = np.asarray(active, dtype=bool)
     relative = levels
     if reference_quantile is not None and levels.shape[0] > 1 and n:
         relative = levels - np.quantile(levels, reference_quantile, axis=1, keepdims=True)

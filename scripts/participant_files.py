@@ -18,7 +18,11 @@ unused) and scored against ``truth/ipus.csv``:
 - ``cross_credited``: segments labelled with a voice other than the one they
   overlap most in the truth (a segment of one voice credited to the other's file);
 - ``spurious``: segments that overlap no true IPU;
-- ``boundary_f1``: IPU boundary F1 within 50 ms.
+- ``boundary_f1``: IPU boundary F1 within 50 ms;
+- with ``--features``, as ``scripts/degradation.py`` measures them: F0 median
+  relative error and gross errors (> 20 %) over frames voiced in truth and
+  estimate, and the median |relative error| of F1 and F2 over vowels of at least
+  50 ms (each voice measured on its own file).
 """
 
 from __future__ import annotations
@@ -80,18 +84,47 @@ def build(out: Path, case: dict, *, speakers: int, minutes: float, seed: int) ->
         degrade_corpus(out, parse_conditions(case["condition"]), seed=seed)
 
 
-def score(out: Path) -> dict:
+def _f0_errors(out: Path, recording_id: str, f0: np.ndarray, hop_s: float) -> np.ndarray:
+    """Relative F0 errors of the frames voiced in both the truth and ``f0``."""
+    truth = pd.read_csv(out / "truth" / "f0" / f"{recording_id}.csv")
+    frames = np.round(truth["time_s"].to_numpy() / hop_s).astype(int)
+    inside = frames < f0.size
+    planted, measured = truth["f0_hz"].to_numpy()[inside], f0[frames[inside]]
+    both = np.isfinite(planted) & np.isfinite(measured)
+    return np.abs(measured[both] / planted[both] - 1)
+
+
+def _formant_errors(out: Path, vowels: pd.DataFrame | None) -> pd.DataFrame:
+    """|relative error| of F1 and F2 of the vowels of at least 50 ms."""
+    if vowels is None or vowels.empty:
+        return pd.DataFrame(columns=["f1", "f2"])
+    truth = pd.read_csv(out / "truth" / "tokens.csv", dtype={"recording_id": str})
+    keys = ["recording_id", "speaker_id", "start_s"]
+    both = vowels.merge(truth[truth["is_vowel"].astype(bool)], on=keys, suffixes=("", "_true"))
+    both = both[both["end_s"] - both["start_s"] >= 0.05]
+    return pd.DataFrame(
+        {f"f{k}": (both[f"f{k}_hz"] / both[f"f{k}_hz_true"] - 1).abs() for k in (1, 2)}
+    )
+
+
+def score(out: Path, *, features: bool = False) -> dict:
     """Segment every interview from its files and score it against the truth."""
     corpus = read_corpus(out)
     reference, _ = load_reference(out)
-    config = SegmentationConfig(attribution="channel", features=False)
+    config = SegmentationConfig(attribution="channel", features=features)
     totals = dict.fromkeys(("correct", "attributed", "cross", "spurious", "hit", "ref", "est"), 0)
+    f0_errors, formant_errors = [], []
     for recording in corpus:
         if recording.kind != "interview":
             continue
-        result = segment_recording(recording, config)
+        result = segment_recording(recording, config, keep_tracks=features)
         if len(result.errors):
             raise RuntimeError(result.errors.to_dict("records"))
+        if features:
+            f0_errors.append(
+                _f0_errors(out, recording.recording_id, result.tracks["f0_hz"], config.hop_s)
+            )
+            formant_errors.append(_formant_errors(out, result.vowels))
         est = result.segments
         ref = reference[reference["recording_id"] == recording.recording_id]
         correct, attributed, _ = _attribution(est, ref, recording.speaker_id)
@@ -121,12 +154,23 @@ def score(out: Path) -> dict:
         totals["est"] += boundaries["n_est"]
     precision = totals["hit"] / max(totals["est"], 1)
     recall = totals["hit"] / max(totals["ref"], 1)
-    return {
+    row = {
         "segments": totals["est"],
         "attribution": totals["correct"] / max(totals["attributed"], 1),
-        "cross_credited": totals["cross"], "spurious": totals["spurious"],
+        "cross_credited": totals["cross"],
+        "spurious": totals["spurious"],
         "boundary_f1": 2 * precision * recall / max(precision + recall, 1e-12),
-    }  # fmt: skip
+    }
+    if features:
+        errors = np.concatenate(f0_errors)
+        formants = pd.concat(formant_errors, ignore_index=True)
+        row.update(
+            f0_median_error=float(np.median(errors)),
+            f0_gross_errors=float(np.mean(errors > 0.2)),
+            f1_median_error=float(formants["f1"].median()),
+            f2_median_error=float(formants["f2"].median()),
+        )
+    return row
 
 
 def main() -> None:
@@ -136,6 +180,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--cases", default=DEFAULT_CASES)
+    parser.add_argument(
+        "--features", action="store_true", help="also F0 and formant errors (slower)"
+    )
     args = parser.parse_args()
     rows = []
     for i, text in enumerate(c for c in args.cases.split(";") if c.strip()):
@@ -143,7 +190,7 @@ def main() -> None:
         out = args.out / f"case{i}"
         shutil.rmtree(out, ignore_errors=True)
         build(out, case, speakers=args.speakers, minutes=args.minutes, seed=args.seed)
-        rows.append({"case": text, **score(out)})
+        rows.append({"case": text, **score(out, features=args.features)})
         print(pd.DataFrame(rows[-1:]).to_string(index=False, float_format="%.3f"), flush=True)
     table = pd.DataFrame(rows)
     table.to_csv(args.out / "participants.csv", index=False)
