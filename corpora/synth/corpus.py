@@ -359,6 +359,10 @@ def write_corpus(
 
     speakers = prof.draw_speakers(n_speakers, seed)
     lexicon, prompts = lexicon_and_prompts(seed)
+    if per_participant and not crosstalk_db <= 0:
+        raise ValueError(f"crosstalk_db must be <= 0 dB, got {crosstalk_db!r}")
+    if per_participant and not max_offset_s >= 0:
+        raise ValueError(f"max_offset_s must be >= 0 s, got {max_offset_s!r}")
     participants = None
     if per_participant:
         participants = {"crosstalk_db": float(crosstalk_db), "max_offset_s": float(max_offset_s)}
