@@ -29,6 +29,7 @@ from features.validation import check_signal, check_spans
 
 __all__ = [
     "CHANNEL_MARGIN_DB",
+    "CHANNEL_MIN_SWITCH_S",
     "CHANNEL_REFERENCE_QUANTILE",
     "CHANNEL_SMOOTH_S",
     "fill_within_runs",
@@ -45,6 +46,8 @@ __all__ = [
 CHANNEL_MARGIN_DB = 6.0
 #: Quantile of a channel's intensity taken as its own voice's level.
 CHANNEL_REFERENCE_QUANTILE = 0.99
+#: Shortest stretch (s) of another voice inside one voice's speech kept as a turn.
+CHANNEL_MIN_SWITCH_S = 0.25
 #: Span (s) over which channel levels are averaged before they are compared: longer
 #: than a stop closure, shorter than the 0.2 s pause that separates IPUs.
 CHANNEL_SMOOTH_S = 0.15
@@ -142,7 +145,8 @@ def labels_from_spans(
 def labels_from_channels(
     levels_db: np.ndarray, *, hop_s: float = HOP_S, margin_db: float = CHANNEL_MARGIN_DB,
     reference_quantile: float | None = CHANNEL_REFERENCE_QUANTILE,
-    smooth_s: float = CHANNEL_SMOOTH_S, active: np.ndarray | None = None,
+    smooth_s: float = CHANNEL_SMOOTH_S, min_switch_s: float = CHANNEL_MIN_SWITCH_S,
+    active: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each speech frame to the channel whose own voice dominates it (one voice per
     channel, or one file per participant).
@@ -156,7 +160,11 @@ def labels_from_channels(
     channel, never does. The levels are averaged (in power) over ``smooth_s``
     before they are compared: inside a stop closure or a short pause every channel
     falls to its floor, and the floors alone would flip single frames to the
-    other voice (an IPU cut in pieces).
+    other voice (an IPU cut in pieces). A stretch shorter than ``min_switch_s``
+    given to another channel in the middle of one voice's speech (the same voice
+    on both sides, no pause between) is a dropout of that voice's own file (a
+    burst of lost packets concealed at falling level, its AGC pumping the leak
+    up), not a turn: it goes back to that voice, with confidence 0.
 
     Parameters
     ----------
@@ -172,6 +180,9 @@ def labels_from_channels(
         voice speaks at least 1 % of the recording); None compares raw levels.
     smooth_s : float
         Length (s) of the centred moving average of each channel's power; 0: none.
+    min_switch_s : float
+        Shortest stretch (s) of another voice inside one voice's speech that is
+        kept as that other voice's; 0: every stretch is kept.
     active : np.ndarray, shape (n_frames,), bool, optional
         Speech frames (the voice activity of the mix, with its voicing): only they
         are labelled. Default: a frame where any channel has speech
@@ -202,7 +213,26 @@ def labels_from_channels(
     ordered = np.sort(relative, axis=0)
     margin = ordered[-1] - ordered[-2] if levels.shape[0] > 1 else np.full(n, np.inf)
     confidence = np.clip(margin / margin_db, 0.0, 1.0)
-    return np.where(active, dominant, -1), confidence
+    labels = np.where(active, dominant, -1)
+    return _absorb_short_switches(labels, confidence, round(min_switch_s / hop_s))
+
+
+def _absorb_short_switches(labels: np.ndarray, confidence: np.ndarray,
+                           min_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of a voice shorter than ``min_frames`` between two runs of one other
+    voice (no unlabelled frame between) take that voice, confidence 0."""
+    starts, ends = runs(labels)
+    if min_frames <= 1 or starts.size < 3:
+        return labels, confidence
+    voice = labels[starts]
+    inner = np.arange(1, starts.size - 1)
+    short = ((ends - starts)[inner] < min_frames) & (voice[inner] >= 0) & (
+        voice[inner - 1] == voice[inner + 1]) & (voice[inner - 1] >= 0)
+    frames, run = expand_ranges(starts[inner[short]], ends[inner[short]])
+    labels, confidence = labels.copy(), confidence.copy()
+    labels[frames] = voice[inner[short] - 1][run]
+    confidence[frames] = 0.0
+    return labels, confidence
 
 
 def labels_from_clusters(

@@ -192,3 +192,15 @@ def test_ipu_spans_map_back_to_exactly_their_speech_frames(mask):
     start, end, _, _ = segments_from_labels(labels, np.ones(active.size), hop_s=HOP,
                                             min_speech_s=0.0)
     np.testing.assert_allclose(np.c_[start, end], ipus, atol=1e-12)
+
+
+def test_labels_from_channels_gives_a_dropout_back_to_the_voice_around_it():
+    # Voice 0 speaks frames 50-250; its own file drops 15 dB for 150 ms (lost packets)
+    # at 120-135, so voice 0's leak in file 1 (-12 dB, pumped up by AGC) dominates.
+    levels = _two_files(0.0, -12.0)
+    levels[0, 120:135] -= 15.0
+    raw, _ = labels_from_channels(levels, hop_s=HOP, min_switch_s=0.0, smooth_s=0.0)
+    assert (raw[120:135] == 1).all()
+    labels, confidence = labels_from_channels(levels, hop_s=HOP, smooth_s=0.0)
+    assert (labels[55:245] == 0).all() and (confidence[120:135] == 0).all()
+    assert (labels[305:495] == 1).all()
