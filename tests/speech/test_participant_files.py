@@ -13,6 +13,7 @@ import soundfile as sf
 
 from corpora.corpus import read_corpus
 from corpora.synth import write_corpus
+from speech.conditions import condition_table, measure_conditions
 from speech.evaluate import evaluate, load_reference
 from speech.extract import extract
 from speech.segmentation import SegmentationConfig
@@ -85,3 +86,13 @@ def test_every_file_is_an_input_and_a_changed_one_recomputes(participants, tmp_p
     store_copy = Store(tmp_path / "store")  # the same store, fed from the changed corpus
     redo = extract(read_corpus(copy), store_copy, config=CHANNEL)
     assert redo.computed == ["S001_interview"]
+
+
+def test_check_measures_the_condition_of_every_file(participants):
+    interview = read_corpus(participants).recordings["S001_interview"]
+    table = condition_table([interview]).set_index("recording_id")
+    first_file_only = measure_conditions(interview.sources[0].path)
+    whole = table.loc["S001_interview"]
+    assert np.isfinite(whole["snr_db"])
+    # The timeline holds both voices: its estimates are not the first file's alone.
+    assert any(whole[k] != v for k, v in first_file_only.items())
