@@ -16,6 +16,7 @@ from features.attribution import (
     labels_from_channels,
     labels_from_clusters,
     labels_from_spans,
+    overlap_from_channels,
     segments_from_labels,
     spans_mask,
 )
@@ -204,3 +205,18 @@ def test_labels_from_channels_gives_a_dropout_back_to_the_voice_around_it():
     labels, confidence = labels_from_channels(levels, hop_s=HOP, smooth_s=0.0)
     assert (labels[55:245] == 0).all() and (confidence[120:135] == 0).all()
     assert (labels[305:495] == 1).all()
+
+
+@pytest.mark.parametrize("crosstalk_db, gain_db", [(-20.0, 0.0), (-30.0, 0.0), (-20.0, 25.0)])
+def test_overlap_from_channels_finds_two_voices_at_once(crosstalk_db, gain_db):
+    # Voice 1 starts 0.5 s before voice 0 stops (frames 200-250): both files carry their
+    # own voice there, each above what the other's leak predicts.
+    levels = _two_files(gain_db, crosstalk_db)
+    own = levels[1, 300:350].copy()
+    levels[1, 200:250] = own + 0.0  # voice 1's own speech, over voice 0's leak
+    levels[0, 200:250] = np.maximum(levels[0, 200:250], own - gain_db + crosstalk_db)
+    active = np.zeros(levels.shape[1], bool)
+    active[50:500] = True
+    overlap = overlap_from_channels(levels, active, hop_s=HOP, smooth_s=0.0)
+    assert overlap[200:250].mean() > 0.9
+    assert not overlap[60:190].any() and not overlap[310:490].any()
