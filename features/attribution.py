@@ -10,6 +10,9 @@ Three sources of labels, each a plain function over arrays (the conductor,
 - :func:`labels_from_clusters`: clustering of the inter-pausal units' voices
   (:func:`features.speakers.attribute_from_frames`).
 
+:func:`overlap_from_channels` marks the frames where two voices of a channel-per-voice
+recording speak at once.
+
 Labels are voice indices (``-1``: no speech), one per frame, with a confidence in
 [0, 1] per frame; :func:`segments_from_labels` turns runs of one voice into
 segments. Frames and seconds are converted by the one rule of
