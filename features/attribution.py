@@ -46,7 +46,7 @@ __all__ = [
     "spans_mask",
 ]
 
-#: Level margin (dB) of the loudest channel over the next that makes a confident
+#: Level margin (dB) of the dominant channel over the next that makes a confident
 #: call: cross-talk leaks a voice into the other channels some 10-30 dB down.
 CHANNEL_MARGIN_DB = 6.0
 #: Quantile of a channel's intensity taken as its own voice's level.
