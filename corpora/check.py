@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from corpora.audio import verify_audio
+from corpora.audio import audio_info, verify_audio
 from corpora.corpus import Corpus, Recording, scan_corpus
 from corpora.problems import CorpusError, Problem
 from corpora.transcripts import read_transcript
@@ -119,17 +119,26 @@ def check_corpus(
 
 def _check_recording(recording: Recording, decode: bool, durations: dict[str, float]) -> list:
     problems: list[Problem] = []
+    infos = []
+    for source in recording.sources:  # every file of the recording, each on its own
+        try:
+            info = verify_audio(source.path) if decode else audio_info(source.path)
+        except CorpusError as e:
+            problems.extend(e.problems)  # and go on to the transcript: report everything
+            continue
+        infos.append((source, info))
+        for channel in source.channels:
+            if channel >= info.num_channels:
+                problems.append(Problem(str(source.path), f"channel map names channel {channel} "
+                                        f"but the file has {info.num_channels}",
+                                        column="channels"))
     info = None
-    try:
-        info = verify_audio(recording.path) if decode else recording.info()
-    except CorpusError as e:
-        problems.extend(e.problems)  # and go on to the transcript: report everything
-    if info is not None:
+    if len(infos) == len(recording.sources):
+        # The recording lasts until its last file ends (files may start at offsets).
+        end_s = max(source.offset_s + i.duration_s for source, i in infos)
+        info = infos[0][1] if len(infos) == 1 and not recording.is_timeline else replace(
+            infos[0][1], duration_s=end_s)
         durations[recording.recording_id] = info.duration_s
-    for channel in recording.channels if info is not None else ():
-        if channel >= info.num_channels:
-            problems.append(Problem(str(recording.path), f"channel map names channel {channel} "
-                                    f"but the file has {info.num_channels}", column="channels"))
     if recording.transcript is None:
         return problems
     try:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -29,16 +29,17 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from corpora.audio import SUPPORTED_EXTENSIONS, AudioInfo, audio_info, load_audio
+from corpora.audio import SUPPORTED_EXTENSIONS, AudioInfo, audio_info, iter_blocks, load_audio
 from corpora.problems import CorpusError, Problem
 from corpora.profiles import read_speakers
 from corpora.textfile import read_csv_cells
+from corpora.timeline import TimedFile, iter_timeline_blocks, load_timeline, timeline_info
 from corpora.transcripts import TRANSCRIPT_EXTENSIONS
 
 RecordingKind = Literal["interview", "utterance"]
 RECORDING_KINDS: tuple[str, ...] = ("interview", "utterance")
 RECORDINGS_COLUMNS: tuple[str, ...] = (
-    "recording_id", "path", "kind", "speaker_id", "n_speakers", "channels",
+    "recording_id", "path", "kind", "speaker_id", "n_speakers", "channels", "offset_s",
 )  # fmt: skip
 #: Voices assumed in a recording when recordings.csv does not say.
 DEFAULT_N_SPEAKERS: Mapping[str, int] = MappingProxyType({"interview": 2, "utterance": 1})
@@ -75,15 +76,40 @@ class CorpusConfig:
 
 
 @dataclass(frozen=True)
+class AudioSource:
+    """One audio file of a recording (lhotse's ``AudioSource``).
+
+    Attributes
+    ----------
+    path : Path
+        Absolute path of the file.
+    channels : Mapping[int, str]
+        The file's channel index -> voice; empty for a mono mix.
+    offset_s : float
+        Seconds from the recording's start to the file's first sample (>= 0).
+    """
+
+    path: Path
+    channels: Mapping[int, str] = field(default_factory=dict)
+    offset_s: float = 0.0
+
+
+@dataclass(frozen=True)
 class Recording:
-    """One audio file and who speaks in it. Metadata only; decodes on request.
+    """One recording and who speaks in it. Metadata only; decodes on request.
+
+    A recording is one audio file, or several synchronised files (one per
+    participant, as a web-conference tool exports them), each with its own start
+    offset: :attr:`sources`. Decoding places every file at its offset on one
+    timeline and stacks the files' mapped channels in order, so that the rest of
+    the pipeline sees one multichannel recording.
 
     Attributes
     ----------
     recording_id : str
         Unique id (without recordings.csv, :func:`folder_recording_id`).
     path : Path
-        Absolute path of the audio file.
+        Absolute path of the (first) audio file.
     kind : {"interview", "utterance"}
     speaker_id : str
         The profiled speaker (the interviewee, or the reader of an utterance).
@@ -91,9 +117,13 @@ class Recording:
         Number of voices in the recording.
     channels : Mapping[int, str]
         Channel index -> voice, when the recording keeps one voice per channel;
-        empty for a mono mix.
+        empty for a mono mix. For several files: the index in the stacked channels
+        (the files' mapped channels in file order, see :func:`stacked_channels`).
     transcript : Path or None
         ``transcripts/<recording_id>.*`` when there is one.
+    sources : tuple of AudioSource
+        Every file with its own channel map and offset; one ``AudioSource(path,
+        channels)`` when not given.
     """
 
     recording_id: str
@@ -103,9 +133,31 @@ class Recording:
     n_speakers: int = 1
     channels: Mapping[int, str] = field(default_factory=dict)
     transcript: Path | None = None
+    sources: tuple[AudioSource, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.sources:
+            object.__setattr__(self, "sources", (AudioSource(self.path, self.channels),))
+
+    @property
+    def is_timeline(self) -> bool:
+        """Several files, or one that starts after the recording's start."""
+        return len(self.sources) > 1 or self.sources[0].offset_s != 0
+
+    def timed_files(self) -> list[TimedFile]:
+        """The sources as :class:`corpora.timeline.TimedFile` (mapped channels only,
+        when there are several files)."""
+        several = len(self.sources) > 1
+        return [
+            TimedFile(s.path, tuple(sorted(s.channels)) if several else None, s.offset_s)
+            for s in self.sources
+        ]
 
     def info(self) -> AudioInfo:
-        """Header information (sample rate, channels, duration) without decoding."""
+        """Header information (sample rate, channels, duration) without decoding;
+        for several files, of their common timeline (:func:`timeline_info`)."""
+        if self.is_timeline:
+            return timeline_info(self.timed_files())
         return audio_info(self.path)
 
     def load(
@@ -115,22 +167,27 @@ class Recording:
         offset_s: float = 0.0,
         duration_s: float | None = None,
         voice: str | None = None,
+        mono: bool = True,
     ) -> tuple[np.ndarray, int]:
         """Decode the audio, or a part of it.
 
         Parameters
         ----------
         sr : int, optional
-            Resample to this rate (Hz); default keeps the file's own.
+            Resample to this rate (Hz); default keeps the file's own (for several
+            files, the highest of theirs).
         offset_s, duration_s : float
             Start and length of the excerpt in seconds (default: all of it).
         voice : str, optional
             Return only the channel that :attr:`channels` maps to this voice;
             default mixes all channels down to mono.
+        mono : bool
+            Without ``voice``: mix down (default), or keep the channels
+            (``(n_channels, n)``).
 
         Returns
         -------
-        y : np.ndarray, shape (n,)
+        y : np.ndarray, shape (n,) or (n_channels, n)
             float32 samples in [-1, 1].
         sr : int
         """
@@ -143,9 +200,35 @@ class Recording:
                     f"(channel map: {dict(self.channels)})"
                 )
             channels = [by_voice[voice]]
-        return load_audio(
-            self.path, sr=sr, offset_s=offset_s, duration_s=duration_s, channels=channels
-        )
+        if self.is_timeline:
+            files = self.timed_files()
+            if voice is not None:  # the voice's own file alone, still placed on the timeline
+                sr = sr if sr is not None else timeline_info(files).sample_rate
+                source = next(x for x in self.sources if voice in x.channels.values())
+                own = {v: c for c, v in source.channels.items()}[voice]
+                files = [TimedFile(source.path, (own,), source.offset_s)]
+            return load_timeline(files, sr=sr, offset_s=offset_s, duration_s=duration_s,
+                                 mono=mono or voice is not None)
+        return load_audio(self.path, sr=sr, offset_s=offset_s, duration_s=duration_s,
+                          channels=channels, mono=mono or channels is not None)
+
+    def iter_blocks(
+        self, *, block_s: float = 60.0, sr: int | None = None, mono: bool = True
+    ) -> Iterator[np.ndarray]:
+        """Stream the recording block by block (:func:`corpora.audio.iter_blocks`;
+        for several files, :func:`corpora.timeline.iter_timeline_blocks`)."""
+        if self.is_timeline:
+            return iter_timeline_blocks(self.timed_files(), block_s=block_s, sr=sr, mono=mono)
+        return iter_blocks(self.path, block_s=block_s, sr=sr, mono=mono)
+
+
+def stacked_channels(sources: tuple[AudioSource, ...]) -> dict[int, str]:
+    """The channel map of several files decoded as one: each file's mapped channels,
+    in file order and channel order, numbered from 0 (one file: its own map)."""
+    if len(sources) == 1:
+        return dict(sources[0].channels)
+    voices = [s.channels[c] for s in sources for c in sorted(s.channels)]
+    return dict(enumerate(voices))
 
 
 @dataclass(frozen=True)
@@ -173,24 +256,28 @@ class Corpus:
         return self.speakers[self.speakers["consent"]].reset_index(drop=True)
 
     def recordings_table(self) -> pd.DataFrame:
-        """The recordings as a flat table (one row per recording)."""
+        """The recordings as a flat table: one row per recording, as recordings.csv
+        lists it; a recording of several files has one row per file (its
+        ``recording_id`` repeated, each file's own ``channels`` and ``offset_s``)."""
         rows = [
             {
                 "recording_id": r.recording_id,
-                "path": r.path.relative_to(self.root).as_posix()
-                if r.path.is_relative_to(self.root)
-                else str(r.path),
+                "path": self._relative(source.path),
                 "kind": r.kind,
                 "speaker_id": r.speaker_id,
                 "n_speakers": r.n_speakers,
-                "channels": format_channels(r.channels),
-                "transcript": None
-                if r.transcript is None
-                else r.transcript.relative_to(self.root).as_posix(),
+                "channels": format_channels(source.channels),
+                "offset_s": source.offset_s,
+                "transcript": None if r.transcript is None else self._relative(r.transcript),
             }
             for r in self
+            for source in r.sources
         ]
         return pd.DataFrame(rows, columns=[*RECORDINGS_COLUMNS, "transcript"])
+
+    def _relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) \
+            else str(path)
 
 
 def parse_channels(text: str) -> dict[int, str]:
@@ -324,9 +411,28 @@ def _listed_speaker_ids(path: Path) -> set[str] | None:
     return {s.strip() for s in table["speaker_id"] if s.strip()}
 
 
+@dataclass
+class _FileRow:
+    """One row of recordings.csv, parsed (one file of a recording)."""
+
+    line: int
+    recording_id: str
+    speaker_id: str
+    kind: str
+    n_speakers: int
+    channels: dict[int, str]
+    channels_text: str
+    path: Path
+    rel: str
+    offset_s: float
+    usable: bool
+
+
 def _recordings_from_csv(
     root: Path, known: set[str] | None
 ) -> tuple[dict[str, Recording], list[Problem]]:
+    """recordings.csv -> recordings. Rows sharing a ``recording_id`` are the files of
+    one recording (one per participant), each with its channel map and ``offset_s``."""
     name = "recordings.csv"
     problems: list[Problem] = []
     try:
@@ -336,66 +442,129 @@ def _recordings_from_csv(
     missing = [c for c in ("recording_id", "path", "speaker_id") if c not in table.columns]
     if missing:
         return {}, [Problem(name, f"missing required columns {missing} (have {list(table)})")]
-
-    recordings: dict[str, Recording] = {}
-    first_line: dict[str, int] = {}
+    groups: dict[str, list[_FileRow]] = {}
     for i, row in enumerate(table.to_dict("records")):
-        line = i + 2
-
-        def report(message: str, column: str | None = None, value: str | None = None) -> None:
-            problems.append(Problem(name, message, line=line, column=column, value=value))  # noqa: B023
-
-        rid = row["recording_id"].strip()
-        usable = False
-        if not rid or "/" in rid or "\\" in rid:
-            report("empty recording id, or one with a path separator", "recording_id", rid)
-        elif rid in first_line:
-            report(f"duplicate recording id (first on line {first_line[rid]})", "recording_id", rid)
-        else:
-            first_line[rid] = line
-            usable = True
-        speaker = row["speaker_id"].strip()
-        if known is not None and speaker not in known:
-            report("speaker is not in speakers.csv", "speaker_id", speaker)
-        kind = (row.get("kind") or "utterance").strip().lower()
-        if kind not in RECORDING_KINDS:
-            report(f"unknown kind; use one of {', '.join(RECORDING_KINDS)}", "kind", kind)
-        rel = row["path"].strip()
-        path = (root / rel).resolve()
-        outside = _outside(root, root / rel) if rel else None
-        if not rel:
-            report("empty path", "path")
-        elif outside:
-            report(outside, "path", rel)
-        elif path.suffix.lower() not in SUPPORTED_EXTENSIONS:
-            report(f"unsupported audio format; supported: {' '.join(SUPPORTED_EXTENSIONS)}", "path",
-                   rel)
-        elif not path.is_file():
-            report("audio file not found", "path", rel)
-        # A row with other problems is still worth checking if its audio is there, but
-        # a file outside the corpus is never opened (it may be anyone's data).
-        usable = usable and bool(rel) and not outside and path.is_file()
-        n_text = (row.get("n_speakers") or "").strip()
-        n_speakers = DEFAULT_N_SPEAKERS.get(kind, 1)
-        if n_text:
-            if n_text.isdigit() and int(n_text) >= 1:
-                n_speakers = int(n_text)
-            else:
-                report("n_speakers must be a positive whole number", "n_speakers", n_text)
-        channels: dict[int, str] = {}
-        try:
-            channels = parse_channels(row.get("channels") or "")
-        except ValueError as e:
-            report(str(e), "channels", row.get("channels"))
-        if channels and speaker not in channels.values():
-            report(f"channel map does not name the recording's speaker {speaker!r}", "channels",
-                   row.get("channels"))
-        if channels and len(channels) > n_speakers:
-            report(f"channel map names {len(channels)} voices but n_speakers is {n_speakers}",
-                   "channels", row.get("channels"))
-        if usable:
-            recordings[rid] = Recording(rid, path, kind, speaker, n_speakers, channels)  # type: ignore[arg-type]
+        parsed = _parse_row(root, row, i + 2, known, problems)
+        if parsed is not None:
+            groups.setdefault(parsed.recording_id, []).append(parsed)
+    recordings: dict[str, Recording] = {}
+    for rid, rows in groups.items():
+        recording = _assemble(rid, rows, problems)
+        if recording is not None:
+            recordings[rid] = recording
     return recordings, problems
+
+
+def _parse_row(root: Path, row: dict, line: int, known: set[str] | None,
+               problems: list[Problem]) -> _FileRow | None:
+    """One row's own checks (each problem names the line); None when its id is unusable."""
+    name = "recordings.csv"
+
+    def report(message: str, column: str | None = None, value: str | None = None) -> None:
+        problems.append(Problem(name, message, line=line, column=column, value=value))
+
+    rid = row["recording_id"].strip()
+    valid_id = bool(rid) and "/" not in rid and "\\" not in rid
+    if not valid_id:
+        report("empty recording id, or one with a path separator", "recording_id", rid)
+    speaker = row["speaker_id"].strip()
+    if known is not None and speaker not in known:
+        report("speaker is not in speakers.csv", "speaker_id", speaker)
+    kind = (row.get("kind") or "utterance").strip().lower()
+    if kind not in RECORDING_KINDS:
+        report(f"unknown kind; use one of {', '.join(RECORDING_KINDS)}", "kind", kind)
+    rel = row["path"].strip()
+    path = (root / rel).resolve()
+    outside = _outside(root, root / rel) if rel else None
+    if not rel:
+        report("empty path", "path")
+    elif outside:
+        report(outside, "path", rel)
+    elif path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+        report(f"unsupported audio format; supported: {' '.join(SUPPORTED_EXTENSIONS)}", "path",
+               rel)
+    elif not path.is_file():
+        report("audio file not found", "path", rel)
+    n_text = (row.get("n_speakers") or "").strip()
+    n_speakers = DEFAULT_N_SPEAKERS.get(kind, 1)
+    if n_text:
+        if n_text.isdigit() and int(n_text) >= 1:
+            n_speakers = int(n_text)
+        else:
+            report("n_speakers must be a positive whole number", "n_speakers", n_text)
+    channels_text = row.get("channels") or ""
+    channels: dict[int, str] = {}
+    try:
+        channels = parse_channels(channels_text)
+    except ValueError as e:
+        report(str(e), "channels", channels_text)
+    offset_text = (row.get("offset_s") or "").strip()
+    offset_s = 0.0
+    if offset_text:
+        try:
+            offset_s = float(offset_text)
+        except ValueError:
+            offset_s = float("nan")
+        if not (np.isfinite(offset_s) and offset_s >= 0):
+            report("offset_s must be a number of seconds >= 0 (the file's first sample, "
+                   "from the recording's start)", "offset_s", offset_text)
+            offset_s = 0.0
+    if not valid_id:
+        return None
+    # A row with other problems is still worth checking if its audio is there, but
+    # a file outside the corpus is never opened (it may be anyone's data).
+    usable = bool(rel) and not outside and path.is_file()
+    return _FileRow(line, rid, speaker, kind, n_speakers, channels, channels_text, path, rel,
+                    offset_s, usable)
+
+
+def _assemble(rid: str, rows: list[_FileRow], problems: list[Problem]) -> Recording | None:
+    """The rows of one recording id -> a Recording (None when a file is unusable), with
+    the checks across its rows: one speaker, kind and n_speakers; with several files,
+    a channel map on each, no file or voice twice."""
+    name, first = "recordings.csv", rows[0]
+
+    def report(row: _FileRow, message: str, column: str | None = None,
+               value: str | None = None) -> None:
+        problems.append(Problem(name, message, line=row.line, column=column, value=value))
+
+    if len(rows) > 1 and not all(r.channels for r in rows):
+        # Not the files of one recording: a repeated id (the first row stands alone).
+        for row in rows[1:]:
+            report(row, f"duplicate recording id (first on line {first.line}); the files of one "
+                   "recording share an id only when each row has a channel map naming its "
+                   "voice (e.g. 0:S01)", "recording_id", rid)
+        rows = [first]
+    for row in rows[1:]:
+        for column in ("speaker_id", "kind", "n_speakers"):
+            mine, theirs = getattr(row, column), getattr(first, column)
+            if mine != theirs:
+                report(row, f"differs from line {first.line} ({theirs!r}) of the same recording "
+                       "id: the files of one recording share its speaker_id, kind and "
+                       "n_speakers", column, str(mine))
+    seen_path: dict[Path, int] = {}
+    seen_voice: dict[str, int] = {}
+    for row in rows:
+        if row.path in seen_path:
+            report(row, f"the same file is already a file of this recording on line "
+                   f"{seen_path[row.path]}", "path", row.rel)
+        seen_path.setdefault(row.path, row.line)
+        for voice in row.channels.values():
+            if voice in seen_voice and seen_voice[voice] != row.line:
+                report(row, f"voice {voice!r} is already mapped in another file of this "
+                       f"recording (line {seen_voice[voice]})", "channels", row.channels_text)
+            seen_voice.setdefault(voice, row.line)
+    if seen_voice and first.speaker_id not in seen_voice:
+        report(first, f"channel map does not name the recording's speaker "
+               f"{first.speaker_id!r}", "channels", first.channels_text)
+    if len(seen_voice) > first.n_speakers:
+        report(first, f"channel map names {len(seen_voice)} voices but n_speakers is "
+               f"{first.n_speakers}", "channels", first.channels_text)
+    if not all(r.usable for r in rows):
+        return None
+    sources = tuple(AudioSource(r.path, r.channels, r.offset_s) for r in rows)
+    return Recording(rid, first.path, first.kind, first.speaker_id, first.n_speakers,  # type: ignore[arg-type]
+                     stacked_channels(sources), None, sources)
 
 
 def folder_recording_id(speaker_id: str, stem: str) -> str:
@@ -500,8 +669,7 @@ def _attach_transcripts(root: Path, recordings: dict[str, Recording], *,
             found[rid] = path
     for rid, path in found.items():
         old = recordings[rid]
-        recordings[rid] = Recording(old.recording_id, old.path, old.kind, old.speaker_id,
-                                    old.n_speakers, old.channels, path)
+        recordings[rid] = replace(old, transcript=path)
     return problems
 
 

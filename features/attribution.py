@@ -5,9 +5,13 @@ Three sources of labels, each a plain function over arrays (the conductor,
 :mod:`speech.segmentation`, chooses the source and reads the transcript):
 
 - :func:`labels_from_spans`: the intervals of a transcript's speaker tiers;
-- :func:`labels_from_channels`: the loudest channel of a channel-per-voice recording;
+- :func:`labels_from_channels`: the channel whose own voice dominates (one voice per
+  channel, or one file per participant);
 - :func:`labels_from_clusters`: clustering of the inter-pausal units' voices
   (:func:`features.speakers.attribute_from_frames`).
+
+:func:`overlap_from_channels` marks the frames where two voices of a channel-per-voice
+recording speak at once.
 
 Labels are voice indices (``-1``: no speech), one per frame, with a confidence in
 [0, 1] per frame; :func:`segments_from_labels` turns runs of one voice into
@@ -19,6 +23,7 @@ lies in ``[start_s, end_s)``).
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import uniform_filter1d
 
 from features.activity import voice_activity
 from features.frames import HOP_S, expand_ranges, merge_runs, runs, span_frames
@@ -27,18 +32,33 @@ from features.validation import check_signal, check_spans
 
 __all__ = [
     "CHANNEL_MARGIN_DB",
+    "CHANNEL_MIN_SWITCH_S",
+    "CHANNEL_REFERENCE_QUANTILE",
+    "CHANNEL_SMOOTH_S",
+    "OVERLAP_EXCESS_DB",
     "fill_within_runs",
     "join_spans",
     "labels_from_channels",
     "labels_from_clusters",
     "labels_from_spans",
+    "overlap_from_channels",
     "segments_from_labels",
     "spans_mask",
 ]
 
-#: Level margin (dB) of the loudest channel over the next that makes a confident
+#: Level margin (dB) of the dominant channel over the next that makes a confident
 #: call: cross-talk leaks a voice into the other channels some 10-30 dB down.
 CHANNEL_MARGIN_DB = 6.0
+#: Quantile of a channel's intensity taken as its own voice's level.
+CHANNEL_REFERENCE_QUANTILE = 0.99
+#: Excess (dB) of a channel over the other voice's predicted leak that marks its own
+#: voice as speaking too (an overlap).
+OVERLAP_EXCESS_DB = 10.0
+#: Shortest stretch (s) of another voice inside one voice's speech kept as a turn.
+CHANNEL_MIN_SWITCH_S = 0.25
+#: Span (s) over which channel levels are averaged before they are compared: longer
+#: than a stop closure, shorter than the 0.2 s pause that separates IPUs.
+CHANNEL_SMOOTH_S = 0.15
 
 
 def spans_mask(spans: np.ndarray, n_frames: int, hop_s: float = HOP_S) -> np.ndarray:
@@ -131,37 +151,156 @@ def labels_from_spans(
 
 
 def labels_from_channels(
-    levels_db: np.ndarray, *, hop_s: float = HOP_S, margin_db: float = CHANNEL_MARGIN_DB
+    levels_db: np.ndarray, *, hop_s: float = HOP_S, margin_db: float = CHANNEL_MARGIN_DB,
+    reference_quantile: float | None = CHANNEL_REFERENCE_QUANTILE,
+    smooth_s: float = CHANNEL_SMOOTH_S, min_switch_s: float = CHANNEL_MIN_SWITCH_S,
+    active: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each speech frame to the loudest channel (one voice per channel).
+    """Each speech frame to the channel whose own voice dominates it (one voice per
+    channel, or one file per participant).
+
+    A channel also carries the other voices, leaked some 10-30 dB down (the far end
+    through the near microphone, the same voice arriving in two files a few ms
+    apart). Each channel's levels are taken relative to its own voice's level (a
+    high quantile of the channel: the loudest stretches of a channel are its own
+    voice), so that a file recorded 25 dB quieter than the others still wins the
+    frames of its own voice, and a leak, 10-30 dB below the leaking voice's own
+    channel, never does. The levels are averaged (in power) over ``smooth_s``
+    before they are compared: inside a stop closure or a short pause every channel
+    falls to its floor, and the floors alone would flip single frames to the
+    other voice (an IPU cut in pieces). A stretch shorter than ``min_switch_s``
+    given to another channel in the middle of one voice's speech (the same voice
+    on both sides, no pause between) is a dropout of that voice's own file (a
+    burst of lost packets concealed at falling level, its AGC pumping the leak
+    up), not a turn: it goes back to that voice, with confidence 0.
+
+    Parameters
+    ----------
+    levels_db : np.ndarray, shape (n_channels, n_frames)
+        Intensity (dB) of each live channel (a file that has not started or has
+        ended: its floor level there).
+    hop_s : float
+        Frame hop (s).
+    margin_db : float
+        Margin of the dominant channel over the next that gives confidence 1.
+    reference_quantile : float or None
+        Quantile of each channel's levels taken as its own voice's level (0.99: the
+        voice speaks at least 1 % of the recording); None compares raw levels.
+    smooth_s : float
+        Length (s) of the centred moving average of each channel's power; 0: none.
+    min_switch_s : float
+        Shortest stretch (s) of another voice inside one voice's speech that is
+        kept as that other voice's; 0: every stretch is kept.
+    active : np.ndarray, shape (n_frames,), bool, optional
+        Speech frames (the voice activity of the mix, with its voicing): only they
+        are labelled. Default: a frame where any channel has speech
+        (:func:`features.activity.voice_activity` per channel, intensity alone).
+
+    Returns
+    -------
+    labels : np.ndarray, shape (n_frames,), int
+        Index of the dominant channel on the speech frames, else -1.
+    confidence : np.ndarray, shape (n_frames,), float
+        ``clip(margin / margin_db, 0, 1)`` (1 with one channel).
+    """
+    levels = np.atleast_2d(np.asarray(levels_db, dtype=np.float64))
+    n = levels.shape[1]
+    if active is None:
+        active = np.zeros(n, bool)
+        for row in levels:  # a few channels, each a whole-track call
+            active |= voice_activity(row, None, hop_s=hop_s)
+    active = np.asarray(active, dtype=bool)
+    relative = levels
+    if reference_quantile is not None and levels.shape[0] > 1 and n:
+        relative = levels - np.quantile(levels, reference_quantile, axis=1, keepdims=True)
+    width = round(smooth_s / hop_s)
+    if width > 1 and n:
+        power = uniform_filter1d(10.0 ** (relative / 10.0), width, axis=1, mode="nearest")
+        relative = 10.0 * np.log10(np.maximum(power, 1e-30))
+    dominant = np.argmax(relative, axis=0)
+    ordered = np.sort(relative, axis=0)
+    margin = ordered[-1] - ordered[-2] if levels.shape[0] > 1 else np.full(n, np.inf)
+    confidence = np.clip(margin / margin_db, 0.0, 1.0)
+    labels = np.where(active, dominant, -1)
+    return _absorb_short_switches(labels, confidence, round(min_switch_s / hop_s))
+
+
+def _absorb_short_switches(labels: np.ndarray, confidence: np.ndarray,
+                           min_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of a voice shorter than ``min_frames`` between two runs of one other
+    voice (no unlabelled frame between) take that voice, confidence 0."""
+    starts, ends = runs(labels)
+    if min_frames <= 1 or starts.size < 3:
+        return labels, confidence
+    voice = labels[starts]
+    inner = np.arange(1, starts.size - 1)
+    short = ((ends - starts)[inner] < min_frames) & (voice[inner] >= 0) & (
+        voice[inner - 1] == voice[inner + 1]) & (voice[inner - 1] >= 0)
+    frames, run = expand_ranges(starts[inner[short]], ends[inner[short]])
+    labels, confidence = labels.copy(), confidence.copy()
+    labels[frames] = voice[inner[short] - 1][run]
+    confidence[frames] = 0.0
+    return labels, confidence
+
+
+def overlap_from_channels(
+    levels_db: np.ndarray, active: np.ndarray, *, hop_s: float = HOP_S,
+    excess_db: float = OVERLAP_EXCESS_DB, smooth_s: float = CHANNEL_SMOOTH_S,
+) -> np.ndarray:
+    """Frames where two voices speak at once, from one channel (or file) per voice.
+
+    When voice ``j`` speaks alone, channel ``k`` carries only its leak, a steady
+    coupling ``c_jk`` dB below channel ``j`` (the crosstalk and the two files'
+    gains together). ``c_jk`` is estimated as the median of ``L_k - L_j`` over
+    the speech frames that channel ``j`` dominates most clearly (its top half by
+    margin); a frame is an overlap where, for two channels, each stands more than
+    ``excess_db`` above what the other's leak predicts: ``L_k - L_j - c_jk >
+    excess_db`` and ``L_j - L_k - c_kj > excess_db``.
 
     Parameters
     ----------
     levels_db : np.ndarray, shape (n_channels, n_frames)
         Intensity (dB) of each live channel.
+    active : np.ndarray, shape (n_frames,), bool
+        Speech frames.
     hop_s : float
         Frame hop (s).
-    margin_db : float
-        Margin of the loudest channel over the next that gives confidence 1.
+    excess_db : float
+        Excess over the leak that counts as the channel's own voice.
+    smooth_s : float
+        Power averaging before the comparison (s), as :func:`labels_from_channels`.
 
     Returns
     -------
-    labels : np.ndarray, shape (n_frames,), int
-        Index of the loudest channel where any channel has speech
-        (:func:`features.activity.voice_activity` per channel), else -1.
-    confidence : np.ndarray, shape (n_frames,), float
-        ``clip(margin / margin_db, 0, 1)`` (1 with one channel).
+    np.ndarray, shape (n_frames,), bool
     """
-    levels = np.atleast_2d(np.asarray(levels_db))
-    n = levels.shape[1]
-    active = np.zeros(n, bool)
-    for row in levels:  # a few channels, each a whole-track call
-        active |= voice_activity(row, None, hop_s=hop_s)
-    loudest = np.argmax(levels, axis=0)
-    ordered = np.sort(levels, axis=0)
-    margin = ordered[-1] - ordered[-2] if levels.shape[0] > 1 else np.full(n, np.inf)
-    confidence = np.clip(margin / margin_db, 0.0, 1.0)
-    return np.where(active, loudest, -1), confidence
+    levels = np.atleast_2d(np.asarray(levels_db, dtype=np.float64))
+    active = np.asarray(active, dtype=bool)
+    overlap = np.zeros(levels.shape[1], bool)
+    if levels.shape[0] < 2 or not active.any():
+        return overlap
+    width = round(smooth_s / hop_s)
+    if width > 1:
+        levels = 10.0 * np.log10(np.maximum(
+            uniform_filter1d(10.0 ** (levels / 10.0), width, axis=1, mode="nearest"), 1e-30))
+    for j in range(levels.shape[0]):
+        for k in range(j + 1, levels.shape[0]):
+            diff = levels[k] - levels[j]  # negative where j dominates
+            c_jk = _coupling(-diff, active)  # k's level below j's where j speaks alone
+            c_kj = _coupling(diff, active)
+            if c_jk is None or c_kj is None:
+                continue
+            overlap |= active & (diff + c_jk > excess_db) & (-diff + c_kj > excess_db)
+    return overlap
+
+
+def _coupling(margin: np.ndarray, active: np.ndarray) -> float | None:
+    """How far (dB) the other channel sits below a channel where that channel's voice
+    speaks alone: the median margin over the top half of the frames it dominates."""
+    mine = margin[active & (margin > 0)]
+    if mine.size < 10:
+        return None
+    return float(np.median(mine[mine >= np.median(mine)]))
 
 
 def labels_from_clusters(

@@ -63,7 +63,9 @@ def _main(
     "    speech-profile synth noisy/ --speakers 10 --noise babble --snr 10\n\n"
     "    speech-profile synth call/ --speakers 10 --condition webconf\n\n"
     "    speech-profile synth lossy/ --speakers 10 --condition opus=12,loss=0.05\n\n"
-    "    speech-profile synth gated/ --speakers 4 --gate   # pauses as exact zeros"
+    "    speech-profile synth gated/ --speakers 4 --gate   # pauses as exact zeros\n\n"
+    "    speech-profile synth zoom/ --speakers 4 --per-participant --crosstalk-db -20 "
+    "--max-offset 2"
 )
 def synth(
     out: Annotated[Path, typer.Argument(help="Directory to create (must not exist or be empty).")],
@@ -91,6 +93,13 @@ def synth(
     gate: Annotated[bool, typer.Option(
         "--gate", help="Gate every pause to exact zeros, as noise suppression does "
                        "(after --noise, before --condition; truth unchanged).")] = False,
+    per_participant: Annotated[bool, typer.Option(
+        "--per-participant", help="Write each interview as one file per participant, the "
+        "other voice leaking in at --crosstalk-db (recordings.csv: one row per file).")] = False,
+    crosstalk_db: Annotated[float, typer.Option(
+        help="Level of the other voice in a participant's file (dB re its own voice).")] = -20.0,
+    max_offset: Annotated[float, typer.Option(
+        help="Largest start offset of a participant's file (s); files also end apart.")] = 0.0,
 ) -> None:
     """Write a synthetic reference corpus with known truth (F0, formants, boundaries, effects).
 
@@ -99,14 +108,16 @@ def synth(
     TextGrids at the exact synthesized boundaries and the planted parameters in
     `truth/`.
     """
+    participants = ({"crosstalk_db": crosstalk_db, "max_offset_s": max_offset}
+                    if per_participant else None)
     _synth(out, speakers=speakers, seed=seed, minutes=minutes, jobs=jobs, noise=noise, snr=snr,
-           condition=condition, codec_rate=codec_rate, gate=gate)
+           condition=condition, codec_rate=codec_rate, gate=gate, participants=participants)
 
 
 def _synth(
     out: Path, *, speakers: int, seed: int, minutes: float, jobs: int | None,
     noise: str | None = None, snr: float = 10.0, condition: str | None = None,
-    codec_rate: int = 48000, gate: bool = False,
+    codec_rate: int = 48000, gate: bool = False, participants: dict | None = None,
 ) -> None:  # fmt: skip
     from corpora.synth import write_corpus
     from corpora.synth.conditions import degrade_corpus, parse_conditions
@@ -115,6 +126,10 @@ def _synth(
     if noise is not None and noise not in NOISE_KINDS:
         raise bad_input(f"unknown noise {noise!r}; use one of {', '.join(NOISE_KINDS)}",
                          "Cannot synthesise:")
+    if participants is not None and (noise is not None or gate):
+        raise bad_input("--noise and --gate work on one file per recording; they cannot be "
+                        "combined with --per-participant (use --condition)",
+                        "Cannot synthesise:")
     try:
         conditions = parse_conditions(condition) if condition is not None else None
         if codec_rate not in (16000, 48000):
@@ -124,7 +139,8 @@ def _synth(
     try:
         with console.status(f"Synthesising {speakers} speakers into {out} ..."):
             summary = write_corpus(
-                out, n_speakers=speakers, seed=seed, minutes_per_speaker=minutes, jobs=jobs
+                out, n_speakers=speakers, seed=seed, minutes_per_speaker=minutes, jobs=jobs,
+                per_participant=participants is not None, **(participants or {}),
             )
         if noise is not None:
             with console.status(f"Adding {noise} noise at {snr:g} dB SNR ..."):

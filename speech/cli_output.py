@@ -6,6 +6,7 @@ The commands (:mod:`speech.cli`) parse, call the library and hand its results he
 from __future__ import annotations
 
 import time
+from collections import Counter
 from pathlib import Path
 
 import typer
@@ -71,7 +72,7 @@ def print_summary(report) -> None:
     corpus = report.corpus
     speakers = report.speaker_hours()
     hours = sum(report.durations_s.values()) / 3600
-    kinds = corpus.recordings_table()["kind"].value_counts().to_dict()
+    kinds = Counter(r.kind for r in corpus)
     consented = int(speakers["consent"].sum()) if len(speakers) else 0
     who = (
         f"{len(speakers)} speakers ({consented} consented)"

@@ -18,13 +18,17 @@ from features.tracks import intensity_db
 
 def measure_conditions(path, *, sr: int = 16000, block_s: float = 60.0,
                        hop_s: float = HOP_S) -> dict[str, float]:
-    """The five condition estimates of one audio file, decoded at ``sr`` in blocks of
-    ``block_s`` (constant memory), its level track stitched from the blocks."""
+    """The five condition estimates of one audio file (or of a
+    :class:`~corpora.corpus.Recording`, all its files on one timeline), decoded at
+    ``sr`` in blocks of ``block_s`` (constant memory), its level track stitched
+    from the blocks."""
     accumulator = ConditionAccumulator(sr)
     hop_n = round(hop_s * sr)
     block_s = max(1, round(block_s * sr) // hop_n) * hop_n / sr  # whole hops per block
     levels = []
-    blocks = iter_blocks(path, block_s=block_s, sr=sr, mono=True)
+    blocks = (path.iter_blocks(block_s=block_s, sr=sr, mono=True)
+              if isinstance(path, Recording) else iter_blocks(path, block_s=block_s, sr=sr,
+                                                                mono=True))
     current = next(blocks, None)
     while current is not None:
         upcoming = next(blocks, None)
@@ -44,7 +48,7 @@ def condition_table(recordings: Iterable[Recording], *, sr: int = 16000,
     rows = []
     for recording in recordings:
         try:
-            values = measure_conditions(recording.path, sr=sr)
+            values = measure_conditions(recording, sr=sr)
             flags = ", ".join(condition_flags(values))
         except Exception as e:  # one bad file must not stop the summary of the others
             values, flags = dict.fromkeys(CONDITION_COLUMNS, np.nan), f"error: {e}"

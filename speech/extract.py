@@ -96,7 +96,10 @@ class ExtractSummary:
 
 
 def _inputs(recording: Recording) -> dict[str, str]:
-    found = {"audio": fingerprint(recording.path)}
+    """Fingerprints of every input file: the audio (each file of a recording of
+    several, ``audio``, ``audio_1``...) and the transcript."""
+    found = {"audio" if i == 0 else f"audio_{i}": fingerprint(source.path)
+             for i, source in enumerate(recording.sources)}
     if recording.transcript is not None:
         found["transcript"] = fingerprint(recording.transcript)
     return found
@@ -104,11 +107,17 @@ def _inputs(recording: Recording) -> dict[str, str]:
 
 def _describe(recording: Recording) -> dict:
     """Everything about a recording's metadata that changes its segmentation."""
-    return {
+    described = {
         "kind": recording.kind, "speaker_id": recording.speaker_id,
         "n_speakers": recording.n_speakers,
         "channels": {str(c): v for c, v in sorted(recording.channels.items())},
     }  # fmt: skip
+    if recording.is_timeline:  # each file's channels and start (one plain file: as before)
+        described["sources"] = [
+            {"offset_s": s.offset_s, "channels": {str(c): v for c, v in sorted(s.channels.items())}}
+            for s in recording.sources
+        ]
+    return described
 
 
 def _warm_worker() -> None:

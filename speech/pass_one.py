@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from corpora.audio import iter_blocks
 from corpora.corpus import Recording
 from features.activity import digital_silence, silero_probability
 from features.conditions import ConditionAccumulator
@@ -82,7 +81,7 @@ def blocks_with_context(recording: Recording, config):
     sr, hop_n = config.sample_rate, round(config.hop_s * config.sample_rate)
     block_s = max(hop_n, round(config.block_s * sr) // hop_n * hop_n) / sr
     context = round(config.context_s * sr) // hop_n * hop_n
-    blocks = iter_blocks(recording.path, block_s=block_s, sr=sr, mono=False)
+    blocks = recording.iter_blocks(block_s=block_s, sr=sr, mono=False)
     previous = None
     current = next(blocks, None)
     while current is not None:

@@ -72,9 +72,10 @@ SEGMENT_TABLE: tuple[tuple[str, str, str, str], ...] = (
         "1",
         "Confidence of the voice attribution, in [0, 1], the mean over the segment's frames "
         "(frame centres in [start_s, end_s)): transcript, 1 where the speaker tiers cover "
-        "the frame, 0 where it took a neighbour's label; channel, the loudest channel's "
-        "margin over the next / 6 dB; cluster, the IPU's clustering confidence; 1 for a "
-        "single voice.",
+        "the frame, 0 where it took a neighbour's label; channel (or one file per "
+        "participant), the dominant channel's margin over the next / 6 dB (levels "
+        "relative to each channel's own voice), 0 where a short stretch went back to the "
+        "voice around it; cluster, the IPU's clustering confidence; 1 for a single voice.",
         _SEG,
     ),
     (

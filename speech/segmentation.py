@@ -8,8 +8,11 @@ Speaker attribution, in order of preference:
 
 1. ``transcript``: the transcript's speaker tiers (TextGrid, ELAN, VTT...), frame
    by frame: an IPU that spans a change of speaker is split there;
-2. ``channel``: a channel map from recordings.csv (one voice per channel): each
-   speech frame goes to the loudest channel's voice;
+2. ``channel``: a channel map from recordings.csv (one voice per channel, or one
+   file per participant): each speech frame goes to the channel whose own voice
+   dominates it (:func:`features.attribution.labels_from_channels`: levels relative
+   to each channel's own voice, so a leaked voice is not counted as speech), and
+   each voice's pitch, voice quality and tokens are measured on its own channel;
 3. ``cluster``: unsupervised clustering of IPUs into ``n_speakers`` voices; the
    voice with the most speech is the profiled speaker (the interviewee), others
    are labelled ``INT1``, ``INT2``...;
@@ -28,7 +31,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from corpora.audio import load_audio
 from corpora.corpus import Recording
 from corpora.languages import rules_for
 from corpora.transcripts import read_transcript
@@ -343,8 +345,12 @@ def _segment(recording: Recording, config: SegmentationConfig, stage: _Stage,
     spans = nucleus_spans(band, nuclei, voiced, hop_s=hop)
     tokens = _tokens(transcript, segments, nuclei, nuclei_db, spans, config)
     stage.name = "pitch"
+    # Voices attributed from their own channels (or files) are measured on them.
+    own_channels = ({v: c for c, v in recording.channels.items() if v in voices}
+                    if method == "channel" else None)
     f0, quality, vowels, sibilants = _pass_two(recording, config, whole, f0, labels, segments,
-                                               voices, tokens, genders, unmeasured)
+                                               voices, tokens, genders, own_channels,
+                                               unmeasured)
     if unmeasured is not None:
         f0 = np.where(unmeasured, np.nan, f0)
         vowels = withdraw_overlapped(vowels, unmeasured, hop)
@@ -401,7 +407,7 @@ def _attribute(recording: Recording, config: SegmentationConfig,
     if recording.channels and config.attribution in ("auto", "channel"):
         levels = tracks.get("channel_levels")
         index = live_channels(recording, levels, dead)
-        labels, confidence = labels_from_channels(levels[index], hop_s=hop)
+        labels, confidence = labels_from_channels(levels[index], hop_s=hop, active=active)
         return "channel", [recording.channels[c] for c in index], labels, confidence, None
     if recording.n_speakers > 1:
         labels, confidence = labels_from_clusters(
@@ -660,33 +666,42 @@ def _adapted_ranges(config: SegmentationConfig, first_pass: np.ndarray, labels: 
 
 
 def _chunk_audio(recording: Recording, config: SegmentationConfig, whole: np.ndarray | None,
-                 part: pd.DataFrame, duration_s: float, pad_s: float = 0.5):
+                 part: pd.DataFrame, duration_s: float, pad_s: float = 0.5, *,
+                 channels: bool = False):
     """The audio of a chunk of segments with ``pad_s`` around, from a frame boundary:
-    ``(audio, first_frame, offset_s)``."""
+    ``(audio, first_frame, offset_s)``; ``audio`` is the live mix, or with
+    ``channels`` every channel ``(n_channels, n)``."""
     sr, hop = config.sample_rate, config.hop_s
     hop_n = round(hop * sr)
     # The frame at or before the padded start: the chunk starts on the frame grid.
     first_frame = max(0, int((part["start_s"].min() - pad_s) / hop))
     offset_s = first_frame * hop_n / sr
-    if whole is not None:
+    if whole is not None and not channels:
         return whole[first_frame * hop_n :], first_frame, offset_s
+    if duration_s is None:
+        duration_s = recording.info().duration_s
     end_s = part["end_s"].max() + pad_s
-    raw, _ = load_audio(recording.path, sr=sr, offset_s=offset_s,
-                        duration_s=min(end_s, duration_s) - offset_s, mono=False)
+    raw, _ = recording.load(sr=sr, offset_s=offset_s,
+                            duration_s=min(end_s, duration_s) - offset_s, mono=False)
     raw = np.atleast_2d(raw)
-    return live_mix(raw - raw.mean(axis=1, keepdims=True)), first_frame, offset_s
+    raw = raw - raw.mean(axis=1, keepdims=True)
+    return (raw if channels else live_mix(raw)), first_frame, offset_s
 
 
 def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarray | None,
               first_pass: np.ndarray, labels: np.ndarray, segments: pd.DataFrame,
               voices: list[str], tokens: tuple[pd.DataFrame, pd.DataFrame],
-              genders: dict[str, str], unmeasured: np.ndarray | None = None):
+              genders: dict[str, str], own_channels: dict[str, int] | None = None,
+              unmeasured: np.ndarray | None = None):
     """The work that needs audio again, one chunk of segments at a time (the whole
     recording at once when it is one block), per voice over that voice's segments:
     the speaker-adapted second pitch pass, with the range its first-pass quartiles
     give (recorded on each segment), jitter, shimmer and HNR with that range, and
     the tokens of the profiled voices; voice quality outside the ``unmeasured`` frames
-    (overlap). Returns ``(f0, quality, vowels, sibilants)``."""
+    (overlap). With ``own_channels`` (voice -> channel, when the voices were attributed
+    from their channels or files) each voice is measured on its own channel, not on the
+    mix that carries the other voices' leaks and overlaps. Returns
+    ``(f0, quality, vowels, sibilants)``."""
     sr, hop = config.sample_rate, config.hop_s
     f0 = first_pass.copy()
     ranges = _adapted_ranges(config, first_pass, labels, segments, voices)
@@ -696,15 +711,18 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
     source_rate = recording.info().sample_rate
     for chunk in _chunks(segments, config.block_s) if len(segments) else []:
         part = segments.iloc[chunk]
-        audio, first_frame, offset_s = _chunk_audio(recording, config, whole, part, duration_s)
+        audio, first_frame, offset_s = _chunk_audio(recording, config, whole, part, duration_s,
+                                                    channels=own_channels is not None)
+        mix = live_mix(audio) if own_channels is not None else audio
         for k, voice in enumerate(voices):
             rows = np.flatnonzero((part["speaker_id"] == voice).to_numpy())
             if not len(rows):
                 continue
+            signal = audio[own_channels[voice]] if own_channels and voice in own_channels else mix
             spans = part.iloc[rows][["start_s", "end_s"]].to_numpy() - offset_s
             floor, ceiling = ranges.get(voice, (config.pitch_floor_hz, config.pitch_ceiling_hz))
             if voice in ranges:
-                local = pitch_on_spans(audio, sr, spans, hop_s=hop, pitch_floor_hz=floor,
+                local = pitch_on_spans(signal, sr, spans, hop_s=hop, pitch_floor_hz=floor,
                                        pitch_ceiling_hz=ceiling, engine=config.engine)
                 frames = np.arange(local.size) + first_frame
                 inside = frames < f0.size
@@ -714,7 +732,7 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
             if not config.features:
                 continue
             measures = voice_quality_outside(
-                audio, sr, spans, pitch_floor_hz=floor, pitch_ceiling_hz=ceiling,
+                signal, sr, spans, pitch_floor_hz=floor, pitch_ceiling_hz=ceiling,
                 hop_s=hop, engine=config.engine,
                 unmeasured=None if unmeasured is None else unmeasured[first_frame:])
             for name, values in measures.items():
@@ -723,7 +741,7 @@ def _pass_two(recording: Recording, config: SegmentationConfig, whole: np.ndarra
                 ids = set(part["segment_id"].iloc[rows])
                 vowel_tokens, s_tokens = (t[t["segment_id"].isin(ids)] for t in tokens)
                 for found, rows_of in zip(parts, _measure_tokens(
-                        audio, sr, offset_s, vowel_tokens, s_tokens, genders.get(voice),
+                        signal, sr, offset_s, vowel_tokens, s_tokens, genders.get(voice),
                         n_ceilings=config.formant_ceilings, source_rate=source_rate,
                         engine=config.engine), strict=True):
                     if rows_of is not None:

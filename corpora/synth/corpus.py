@@ -29,6 +29,7 @@ from praatio import textgrid
 
 from corpora.synth import profiles as prof
 from corpora.synth.effects import effects_markdown
+from corpora.synth.participants import CROSSTALK_DB, render_participants
 from corpora.synth.profiles import Speaker, Voice
 from corpora.synth.session import (
     INTERVIEW_SHARE,
@@ -209,10 +210,10 @@ def _recording_rows(rec: RenderedRecording) -> tuple[list[list[str]], list[list[
 
 
 def _speaker_job(
-    args: tuple[Path, int, int, Speaker, Voice, float, tuple, tuple],
+    args: tuple[Path, int, int, Speaker, Voice, float, tuple, tuple, dict | None],
 ) -> tuple[list[list[str]], list[list[str]], list[list[str]], float]:
     """Plan, render and write every recording of one speaker (runs in a worker)."""
-    out, seed, index, speaker, interviewer, minutes, lexicon, prompts = args
+    out, seed, index, speaker, interviewer, minutes, lexicon, prompts, participants = args
     audio_seq = np.random.SeedSequence(seed, spawn_key=(index,)).spawn(4)[3]
     plan_rng, render_rng = (np.random.default_rng(s) for s in audio_seq.spawn(2))
     sid = speaker.speaker_id
@@ -237,17 +238,29 @@ def _speaker_job(
     audio_s = 0.0
     (out / "audio" / sid).mkdir(parents=True, exist_ok=True)
     for plan in plans:
-        rec = render(plan, rng=render_rng)
         rid = plan.recording_id
-        rel = f"audio/{sid}/{rid}.wav"
-        sf.write(out / rel, rec.signal, SR, subtype="PCM_16")
+        if participants is not None and plan.kind == "interview":
+            # One file per participant (corpora.synth.participants), one row per file.
+            files = render_participants(plan, rng=render_rng, **participants)
+            rec = files.truth
+            for voice, signal, offset in zip(files.voices, files.signals, files.offsets_s,
+                                             strict=True):
+                rel = f"audio/{sid}/{rid}_{voice}.wav"
+                sf.write(out / rel, signal, SR, subtype="PCM_16")
+                rec_rows.append([rid, rel, plan.kind, sid, str(len(plan.voices)), f"0:{voice}",
+                                 f"{offset:.3f}"])
+        else:
+            rec = render(plan, rng=render_rng)
+            rel = f"audio/{sid}/{rid}.wav"
+            sf.write(out / rel, rec.signal, SR, subtype="PCM_16")
+            rec_rows.append([rid, rel, plan.kind, sid, str(len(plan.voices)), ""]
+                            + ([] if participants is None else ["0.000"]))
         _write_textgrid(out / "transcripts" / f"{rid}.TextGrid", rec)
         f0_rows = [
             [f"{i * 0.01:.6f}", _f(v, 2), s]
             for i, (v, s) in enumerate(zip(rec.f0_hz.tolist(), rec.f0_speaker, strict=True))
         ]
         _write_csv(out / "truth" / "f0" / f"{rid}.csv", ("time_s", "f0_hz", "speaker_id"), f0_rows)
-        rec_rows.append([rid, rel, plan.kind, sid, str(len(plan.voices)), ""])
         a, b = _recording_rows(rec)
         ipu_rows += a
         tok_rows += b
@@ -294,6 +307,9 @@ def write_corpus(
     seed: int = 0,
     minutes_per_speaker: float = 2.0,
     jobs: int | None = None,
+    per_participant: bool = False,
+    crosstalk_db: float = CROSSTALK_DB,
+    max_offset_s: float = 0.0,
 ) -> SynthSummary:
     """Synthesise and write the reference corpus with exact ground truth.
 
@@ -309,6 +325,14 @@ def write_corpus(
         Audio per speaker (min): ~75 % interview, ~25 % read utterances.
     jobs : int or None
         Worker processes (None: ``os.cpu_count()``; 1: in-process, no pool).
+    per_participant : bool
+        Write each interview as one file per participant (the other voice leaking
+        at ``crosstalk_db``), rows sharing the recording id in recordings.csv with
+        an ``offset_s`` column (:mod:`corpora.synth.participants`).
+    crosstalk_db : float
+        Level of the other voice in a participant's file (dB re its own voice).
+    max_offset_s : float
+        Largest start offset of a participant's file (s); 0: all start together.
 
     Returns
     -------
@@ -335,8 +359,16 @@ def write_corpus(
 
     speakers = prof.draw_speakers(n_speakers, seed)
     lexicon, prompts = lexicon_and_prompts(seed)
+    if per_participant and not crosstalk_db <= 0:
+        raise ValueError(f"crosstalk_db must be <= 0 dB, got {crosstalk_db!r}")
+    if per_participant and not max_offset_s >= 0:
+        raise ValueError(f"max_offset_s must be >= 0 s, got {max_offset_s!r}")
+    participants = None
+    if per_participant:
+        participants = {"crosstalk_db": float(crosstalk_db), "max_offset_s": float(max_offset_s)}
     tasks = [
-        (out, seed, i, sp, prof.interviewer_for(i), float(minutes_per_speaker), lexicon, prompts)
+        (out, seed, i, sp, prof.interviewer_for(i), float(minutes_per_speaker), lexicon, prompts,
+         participants)
         for i, sp in enumerate(speakers)
     ]
     n_jobs = min(jobs or os.cpu_count() or 1, n_speakers)
@@ -372,7 +404,8 @@ def write_corpus(
             for sp in speakers
         ],
     )
-    _write_csv(out / "recordings.csv", RECORDING_COLUMNS, rec_rows)
+    columns = RECORDING_COLUMNS + (("offset_s",) if per_participant else ())
+    _write_csv(out / "recordings.csv", columns, rec_rows)
     _write_csv(
         out / "truth" / "speakers.csv",
         TRUTH_SPEAKER_COLUMNS,

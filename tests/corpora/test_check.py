@@ -1,9 +1,10 @@
 """`check_corpus`: each planted fault is found and named with its file (and line)."""
 
-
 import pytest
+import soundfile as sf
 
 from corpora.check import check_corpus
+from tests.conftest import SR, tone
 
 
 def messages(root) -> list[str]:
@@ -93,3 +94,22 @@ def test_every_fault_at_once_is_listed(corpus_dir):
     assert any("'country'" in p and "XX" in p for p in found)
     assert any("'contact'" in p and "e-mail" in p for p in found)
     assert any(p.startswith("audio/S03/S03_u01.wav") for p in found)
+
+
+def test_check_verifies_every_file_of_a_recording(corpus_dir):
+    sf.write(corpus_dir / "audio/S02/S02_me.wav", tone(3.0, 120), SR, subtype="PCM_16")
+    (corpus_dir / "audio/S02/S02_int.wav").write_bytes(b"RIFF\x00\x00")  # corrupt
+    (corpus_dir / "recordings.csv").write_text(
+        "recording_id,path,kind,speaker_id,n_speakers,channels,offset_s\n"
+        "S02_interview,audio/S02/S02_me.wav,interview,S02,2,0:S02,0\n"
+        "S02_interview,audio/S02/S02_int.wav,interview,S02,2,1:INT1,0.5\n", encoding="utf-8")
+    (corpus_dir / "transcripts/S01_interview.TextGrid").unlink()
+    report = check_corpus(corpus_dir)
+    found = [str(p) for p in report.problems]
+    assert any(p.startswith("audio/S02/S02_int.wav") for p in found)
+    sf.write(corpus_dir / "audio/S02/S02_int.wav", tone(1.0, 200), SR, subtype="PCM_16")
+    report = check_corpus(corpus_dir)
+    assert [str(p) for p in report.problems] == [
+        "audio/S02/S02_int.wav: column 'channels': channel map names channel 1 but the file "
+        "has 1"]
+    assert report.durations_s["S02_interview"] == 3.0  # the timeline, to its last file's end

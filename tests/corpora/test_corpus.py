@@ -171,3 +171,80 @@ def test_folder_layout_transcript_by_a_unique_file_stem_still_serves(corpus_dir)
     (corpus_dir / "transcripts/take1.csv").write_text("start,end,speaker,text\n0.1,0.4,S02,si\n")
     corpus = read_corpus(corpus_dir)
     assert corpus.recordings["S02_take1"].transcript.name == "take1.csv"
+
+
+def _per_participant(corpus_dir, rows: str) -> None:
+    """Replace S02's interview by two files, one per participant (the interviewer's at
+    8 kHz, starting 0.5 s after the interviewee's), listed by ``rows``."""
+    sf.write(corpus_dir / "audio/S02/S02_me.wav", tone(3.0, 120), SR, subtype="PCM_16")
+    sf.write(corpus_dir / "audio/S02/S02_int.wav", tone(2.0, 200)[::2], SR // 2,
+             subtype="PCM_16")
+    (corpus_dir / "recordings.csv").write_text(
+        "recording_id,path,kind,speaker_id,n_speakers,channels,offset_s\n"
+        "S01_u01,audio/S01/S01_u01.flac,utterance,S01,1,,\n" + rows, encoding="utf-8")
+    (corpus_dir / "transcripts/S01_interview.TextGrid").unlink()
+
+
+def test_rows_sharing_a_recording_id_are_the_files_of_one_recording(corpus_dir):
+    _per_participant(corpus_dir,
+                     "S02_interview,audio/S02/S02_me.wav,interview,S02,2,0:S02,0\n"
+                     "S02_interview,audio/S02/S02_int.wav,interview,S02,2,0:INT1,0.5\n")
+    corpus = read_corpus(corpus_dir)
+    interview = corpus.recordings["S02_interview"]
+    assert [(s.path.name, dict(s.channels), s.offset_s) for s in interview.sources] == [
+        ("S02_me.wav", {0: "S02"}, 0.0), ("S02_int.wav", {0: "INT1"}, 0.5)]
+    assert dict(interview.channels) == {0: "S02", 1: "INT1"}  # stacked in file order
+    info = interview.info()
+    # The highest rate; the timeline ends where the last file does (0.5 + 2.0 < 3.0).
+    assert (info.sample_rate, info.num_channels, info.duration_s) == (SR, 2, 3.0)
+    table = corpus.recordings_table()
+    assert table.loc[table.recording_id == "S02_interview", "offset_s"].tolist() == [0.0, 0.5]
+
+
+def test_files_of_one_recording_decode_onto_one_timeline(corpus_dir):
+    _per_participant(corpus_dir,
+                     "S02_interview,audio/S02/S02_me.wav,interview,S02,2,0:S02,0\n"
+                     "S02_interview,audio/S02/S02_int.wav,interview,S02,2,0:INT1,0.5\n")
+    interview = read_corpus(corpus_dir).recordings["S02_interview"]
+    y, sr = interview.load(mono=False)
+    assert sr == SR and y.shape == (2, 3 * SR)
+    np.testing.assert_allclose(y[0], tone(3.0, 120), atol=1e-4)
+    assert not y[1, : SR // 2].any() and not y[1, int(2.5 * SR) :].any()  # before / after
+    # The 8 kHz file, resampled, starts at 0.5 s: the 200 Hz tone's period lines up.
+    np.testing.assert_allclose(y[1, SR // 2 + 800 : SR // 2 + 1600], tone(0.1, 200)[:800],
+                               atol=5e-3)
+    voice, _ = interview.load(voice="INT1", offset_s=0.25, duration_s=0.5)
+    expected = y[1, SR // 4 : 3 * SR // 4]
+    assert voice.shape == expected.shape
+    # Resampled on its own: equal but for the resampler's edge at the excerpt's end.
+    np.testing.assert_allclose(voice[:-200], expected[:-200], atol=1e-4)
+    streamed = np.concatenate(list(interview.iter_blocks(block_s=0.7, sr=SR, mono=False)), 1)
+    np.testing.assert_allclose(streamed, y, atol=2e-3)  # one resampler per file, streamed
+
+
+def test_per_participant_rows_are_checked(corpus_dir):
+    _per_participant(corpus_dir,
+                     "S02_interview,audio/S02/S02_me.wav,interview,S02,2,0:S02,-1\n"
+                     "S02_interview,audio/S02/S02_int.wav,utterance,S01,2,0:S02,x\n"
+                     "S02_interview,audio/S02/S02_me.wav,interview,S02,2,0:INT1,0\n")
+    with pytest.raises(CorpusError) as info:
+        read_corpus(corpus_dir)
+    found = [str(p) for p in info.value.problems]
+    assert any(p.startswith("recordings.csv:3: column 'offset_s'") and "'-1'" in p
+               for p in found)
+    assert any(p.startswith("recordings.csv:4: column 'offset_s'") and "'x'" in p for p in found)
+    assert any(p.startswith("recordings.csv:4: column 'kind': differs from line 3") for p in found)
+    assert any(p.startswith("recordings.csv:4: column 'speaker_id': differs from line 3")
+               for p in found)
+    assert any(p.startswith("recordings.csv:4: column 'channels': voice 'S02' is already mapped")
+               for p in found)
+    assert any(p.startswith("recordings.csv:5: column 'path': the same file is already")
+               for p in found)
+
+
+def test_a_repeated_id_without_channel_maps_is_a_duplicate(corpus_dir):
+    _per_participant(corpus_dir,
+                     "S02_interview,audio/S02/S02_me.wav,interview,S02,2,0:S02,0\n"
+                     "S02_interview,audio/S02/S02_int.wav,interview,S02,2,,0.5\n")
+    with pytest.raises(CorpusError, match=r"recordings\.csv:4: column 'recording_id': duplicate"):
+        read_corpus(corpus_dir)

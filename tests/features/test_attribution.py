@@ -16,6 +16,7 @@ from features.attribution import (
     labels_from_channels,
     labels_from_clusters,
     labels_from_spans,
+    overlap_from_channels,
     segments_from_labels,
     spans_mask,
 )
@@ -64,11 +65,48 @@ def test_labels_from_channels_takes_the_loudest_and_its_margin():
     levels[1, 50:120] = -29.0
     levels[1, 180:260] = -22.0  # voice 1 speaks, leaking 3 dB down into channel 0
     levels[0, 180:260] = -25.0
-    labels, confidence = labels_from_channels(levels, hop_s=HOP)
+    labels, confidence = labels_from_channels(levels, hop_s=HOP, reference_quantile=None)
     assert (labels[60:110] == 0).all() and (labels[190:250] == 1).all()
     assert (labels[:40] == -1).all()
     np.testing.assert_allclose(confidence[60:110], 1.0)
     np.testing.assert_allclose(confidence[190:250], 0.5)
+    # Relative to each channel's own voice (channel 1 peaks 2 dB lower): margin 3 + 2 dB.
+    labels, confidence = labels_from_channels(levels, hop_s=HOP)
+    assert (labels[60:110] == 0).all() and (labels[190:250] == 1).all()
+    np.testing.assert_allclose(confidence[190:250], 5 / 6)
+
+
+def _two_files(gain_db: float, crosstalk_db: float, n: int = 600):
+    """Levels of two participants' files: voice 0 speaks in frames 50-250, voice 1 in
+    300-500, each leaking into the other's file ``crosstalk_db`` down; file 1 is
+    recorded ``gain_db`` louder than file 0 (a hot microphone, or AGC)."""
+    rng = np.random.default_rng(1)
+    own = -20.0 + rng.normal(0, 3, n)  # a speaking voice's level, frame to frame
+    levels = np.full((2, n), -75.0) + rng.normal(0, 0.5, (2, n))
+    levels[0, 50:250] = own[50:250]
+    levels[1, 50:250] = own[50:250] + crosstalk_db + gain_db
+    levels[1, 300:500] = own[300:500] + gain_db
+    levels[0, 300:500] = own[300:500] + crosstalk_db
+    return levels
+
+
+def test_labels_from_channels_gives_a_leaked_voice_to_its_own_file():
+    # -20 and -30 dB crosstalk, equal gains: every speech frame goes to the speaker's file.
+    for crosstalk_db in (-20.0, -30.0):
+        labels, confidence = labels_from_channels(_two_files(0.0, crosstalk_db), hop_s=HOP)
+        assert (labels[55:245] == 0).all() and (labels[305:495] == 1).all()
+        assert (confidence[55:245] == 1).all()
+
+
+def test_labels_from_channels_is_not_fooled_by_a_file_recorded_louder():
+    # File 1 is 25 dB hotter: voice 0's leak into it (-20 dB) is 5 dB louder than voice 0
+    # in its own file. Raw levels credit voice 0's speech to file 1; levels relative to
+    # each file's own voice do not.
+    levels = _two_files(25.0, -20.0)
+    raw, _ = labels_from_channels(levels, hop_s=HOP, reference_quantile=None)
+    assert np.mean(raw[55:245] == 1) > 0.9
+    labels, _ = labels_from_channels(levels, hop_s=HOP)
+    assert (labels[55:245] == 0).all() and (labels[305:495] == 1).all()
 
 
 def test_segments_from_labels_runs_edges_and_mean_confidence():
@@ -155,3 +193,30 @@ def test_ipu_spans_map_back_to_exactly_their_speech_frames(mask):
     start, end, _, _ = segments_from_labels(labels, np.ones(active.size), hop_s=HOP,
                                             min_speech_s=0.0)
     np.testing.assert_allclose(np.c_[start, end], ipus, atol=1e-12)
+
+
+def test_labels_from_channels_gives_a_dropout_back_to_the_voice_around_it():
+    # Voice 0 speaks frames 50-250; its own file drops 15 dB for 150 ms (lost packets)
+    # at 120-135, so voice 0's leak in file 1 (-12 dB, pumped up by AGC) dominates.
+    levels = _two_files(0.0, -12.0)
+    levels[0, 120:135] -= 15.0
+    raw, _ = labels_from_channels(levels, hop_s=HOP, min_switch_s=0.0, smooth_s=0.0)
+    assert (raw[120:135] == 1).all()
+    labels, confidence = labels_from_channels(levels, hop_s=HOP, smooth_s=0.0)
+    assert (labels[55:245] == 0).all() and (confidence[120:135] == 0).all()
+    assert (labels[305:495] == 1).all()
+
+
+@pytest.mark.parametrize("crosstalk_db, gain_db", [(-20.0, 0.0), (-30.0, 0.0), (-20.0, 25.0)])
+def test_overlap_from_channels_finds_two_voices_at_once(crosstalk_db, gain_db):
+    # Voice 1 starts 0.5 s before voice 0 stops (frames 200-250): both files carry their
+    # own voice there, each above what the other's leak predicts.
+    levels = _two_files(gain_db, crosstalk_db)
+    own = levels[1, 300:350].copy()
+    levels[1, 200:250] = own + 0.0  # voice 1's own speech, over voice 0's leak
+    levels[0, 200:250] = np.maximum(levels[0, 200:250], own - gain_db + crosstalk_db)
+    active = np.zeros(levels.shape[1], bool)
+    active[50:500] = True
+    overlap = overlap_from_channels(levels, active, hop_s=HOP, smooth_s=0.0)
+    assert overlap[200:250].mean() > 0.9
+    assert not overlap[60:190].any() and not overlap[310:490].any()

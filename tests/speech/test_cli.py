@@ -128,6 +128,23 @@ def test_synth_then_check_end_to_end(tmp_path):
     assert result.exit_code == 2 and str(out) in result.output
 
 
+def test_synth_per_participant_then_check(tmp_path):
+    out = tmp_path / "zoom"
+    result = run("synth", out, "--speakers", "1", "--seed", "4", "--minutes", "0.3", "-j", "1",
+                 "--per-participant", "--crosstalk-db", "-25", "--max-offset", "1")
+    assert result.exit_code == 0, result.output
+    rows = (out / "recordings.csv").read_text().splitlines()
+    assert rows[0].endswith(",offset_s")
+    assert sum(r.startswith("S001_interview,") for r in rows) == 2  # one row per file
+    result = run("check", out)
+    assert result.exit_code == 0, result.output
+    assert "1 interview" in result.output  # two files, one recording
+    result = run("synth", tmp_path / "x", "--per-participant", "--gate")
+    assert result.exit_code == 2 and "--per-participant" in result.output
+    result = run("synth", tmp_path / "y", "--per-participant", "--crosstalk-db", "3")
+    assert result.exit_code == 2 and "crosstalk_db" in result.output
+
+
 @pytest.mark.slow
 def test_demo_runs_the_whole_pipeline_to_the_report(tmp_path):
     result = run("demo", "--out", tmp_path / "demo", "--speakers", "6", "--minutes", "0.3")
