@@ -32,6 +32,8 @@ __all__ = [
     "silero_activity",
     "silero_probability",
     "speech_intervals",
+    "trim_decays",
+    "trim_runs",
     "voice_activity",
 ]
 
@@ -89,6 +91,90 @@ def _keep_runs_with(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:
     keep[0] = False
     return keep[labels]
 
+
+def _offset_decay_frames(level: np.ndarray, mask: np.ndarray, threshold_db: float,
+                         depth_db: float) -> float:
+    """Median number of frames the runs of ``mask`` take to fall the last ``depth_db``
+    to their end (from their last frame at ``threshold_db + depth_db`` or above).
+
+    NaN when fewer than 3 runs rise that high. A dry recording's runs end within a
+    frame or two (the intensity window's own tail), a reverberant one's in the
+    room's free decay: RT60 0.3 s falls 20 dB in 100 ms.
+    """
+    labels, n = ndimage.label(mask)
+    if n == 0:
+        return float("nan")
+    index = np.arange(level.size)
+    loud = mask & (level >= threshold_db + depth_db)
+    ids = np.arange(1, n + 1)
+    last = np.asarray(ndimage.maximum(np.where(loud, index, -1), labels, ids))
+    end = np.asarray(ndimage.maximum(index, labels, ids))
+    tails = (end - last)[last >= 0]
+    return float(np.median(tails)) if tails.size else float("nan")
+
+
+def trim_decays(level: np.ndarray, mask: np.ndarray, *, tail_db: float,
+                lookback_frames: int = 10) -> np.ndarray:
+    """Cut the trailing frames of each run of ``mask`` that lie more than ``tail_db``
+    below the loudest of the ``lookback_frames`` frames before them.
+
+    A reverberant room prolongs every IPU by its free decay (a straight line in dB),
+    which a floor-relative threshold counts as speech until it meets the floor: RT60
+    0.3 s put IPU ends 170 ms late. The decay is cut where it has fallen ``tail_db``;
+    onsets (the direct sound comes first) and the inside of a run are left alone.
+
+    Parameters
+    ----------
+    level : np.ndarray, shape (n_frames,)
+        Intensity (dB).
+    mask : np.ndarray, shape (n_frames,), bool
+        Activity.
+    tail_db : float
+        Fall (dB) below the recent maximum from which a run's last frames are decay.
+    lookback_frames : int
+        Frames the recent maximum looks back over (more than the decay takes to fall
+        ``tail_db``).
+
+    Returns
+    -------
+    np.ndarray, shape (n_frames,), bool
+    """
+    padded = np.concatenate([np.full(lookback_frames, -np.inf), level])
+    recent = np.lib.stride_tricks.sliding_window_view(padded, lookback_frames)[:-1].max(axis=1)
+    return trim_runs(mask, level >= recent - tail_db, leading=False)
+
+
+def trim_runs(mask: np.ndarray, keep: np.ndarray, *, leading: bool = True,
+              trailing: bool = True) -> np.ndarray:
+    """Cut each run of ``mask`` down to the span from its first to its last ``keep``
+    frame (only the trailing side when ``leading`` is False, only the leading side
+    when ``trailing`` is False); a run with no ``keep`` frame is removed.
+
+    Parameters
+    ----------
+    mask, keep : np.ndarray, shape (n_frames,), bool
+
+    Returns
+    -------
+    np.ndarray, shape (n_frames,), bool
+        ``mask`` with the edges of its runs trimmed; its inside is left alone.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    labels, n = ndimage.label(mask)
+    if n == 0:
+        return mask.copy()
+    index, ids = np.arange(mask.size), np.arange(1, n + 1)
+    marked = np.asarray(keep, dtype=bool) & mask
+    first = np.asarray(ndimage.minimum(np.where(marked, index, mask.size), labels, ids))
+    last = np.asarray(ndimage.maximum(np.where(marked, index, -1), labels, ids))
+    out = mask.copy()
+    if leading:
+        out &= index >= np.concatenate([[0], first])[labels]
+    if trailing:
+        out &= index <= np.concatenate([[0], last])[labels]
+    if not leading:  # a run with no kept frame goes even when only its end is trimmed
+        out &= np.concatenate([[0], last])[labels] >= 0
+    return out
 
 def _postprocess(
     mask: np.ndarray, *, hop_s: float, min_pause_s: float, min_speech_s: float
@@ -201,6 +287,26 @@ def _pause_floor(level: np.ndarray, counted: np.ndarray, gated: np.ndarray,
     return floor, floor, speech
 
 
+def _lowest_steady_floor(level: np.ndarray, percentiles: list[float],
+                         max_spread_db: float, *, halvings: int = 3) -> tuple[float, float, float]:
+    """Spread percentile, floor and speech level, the floor's percentiles halved (up to
+    ``halvings`` times) while the floor's spread exceeds ``max_spread_db``.
+
+    A recording with less pause than the floor percentile assumes (a read utterance
+    whose pauses a room's reverberation fills) has its floor percentile inside the
+    speech, tens of dB above the real floor, with a spread as wide; a lower
+    percentile finds the floor. A floor that stays wide (babble) keeps the first.
+    """
+    spread_pct, floor_pct, speech_pct = percentiles
+    first = np.percentile(level, percentiles)
+    for k in range(halvings + 1):
+        low, floor, speech = np.percentile(level, [spread_pct / 2**k, floor_pct / 2**k,
+                                                   speech_pct])
+        if floor - low <= max_spread_db:
+            return low, floor, speech
+    return tuple(first)
+
+
 def energy_activity(
     intensity_db: np.ndarray,
     voiced: np.ndarray | None = None,
@@ -220,6 +326,12 @@ def energy_activity(
     max_floor_spread_db: float = 6.0,
     min_floor_run: int = 20,
     min_floor_share: float = 0.03,
+    decay_depth_db: float = 20.0,
+    dry_decay_frames: float = 7.0,
+    decay_tail_frames: float = 5.0,
+    min_tail_db: float = 6.0,
+    local_floor_frames: int = 15,
+    local_margin_db: float = 4.0,
 ) -> np.ndarray:
     """Frame-wise speech/non-speech from intensity and voicing, with hysteresis.
 
@@ -329,7 +441,7 @@ def energy_activity(
     percentiles = [spread_percentile, floor_percentile, speech_percentile]
     gated = silence >= 0.5
     if not silence.any():
-        low, floor, speech = np.percentile(level, percentiles)
+        low, floor, speech = _lowest_steady_floor(level, percentiles, max_floor_spread_db)
     else:
         counted = ~ndimage.binary_dilation(silence > 0, iterations=gate_margin_frames)
         if not counted.any():
@@ -351,7 +463,21 @@ def energy_activity(
     strong = level >= floor + strong_ratio * span
     if voiced is not None:
         strong |= voiced & (level >= floor + max(weak_db, voiced_ratio * span))
-    return _keep_runs_with(weak, strong)
+    active = _keep_runs_with(weak, strong)
+    tail = _offset_decay_frames(level, active, floor + weak_db, decay_depth_db)
+    # The floor near each IPU's edges, where AGC pumps the pauses up (or the noise
+    # moves): an IPU starts and ends at strong frames or at frames clear of the
+    # quietest frame within ``local_floor_frames`` (pumped noise is steady and weak).
+    # (The median over 70 ms first: a lost packet's concealment dips the pumped noise.)
+    local = ndimage.minimum_filter1d(ndimage.median_filter(level, size=7, mode="nearest"),
+                                     size=2 * local_floor_frames + 1, mode="nearest")
+    active = trim_runs(active, strong | (level >= local + local_margin_db))
+    if not tail > dry_decay_frames:  # dry (or too few runs to tell): the rule above
+        return active
+    rate_db = decay_depth_db / tail  # the room's decay, dB per frame
+    tail_db = max(min_tail_db, decay_tail_frames * rate_db)
+    return trim_decays(level, active, tail_db=tail_db,
+                       lookback_frames=max(10, int(np.ceil(3 * tail_db / rate_db))))
 
 
 def silero_probability(y: np.ndarray, sr: float, *, hop_s: float = HOP_S) -> np.ndarray:

@@ -4,10 +4,11 @@ synthetic corpus, against the same truth.
 Usage::
 
     python scripts/degradation.py --out DIR [--speakers 4] [--minutes 1] [--seed 3]
-        [--jobs 2] [--conditions "agc=0.5;opus=24;aac=32;loss=0.05;reverb=0.5;webconf"]
+        [--jobs 2] [--conditions "agc=0.5;opus=24;aac=32;loss=0.05;reverb=0.5;webconf;gate"]
 
 Writes ``DIR/clean`` (synthesised once) and one degraded copy per condition
-(``corpora.synth.conditions``), extracts each into its own store with speaker
+(``corpora.synth.conditions``; ``white=SNR`` / ``babble=SNR`` add noise and ``gate``
+zeroes every pause, ``corpora.synth.noise``), extracts each into its own store with speaker
 attribution by clustering (as for an interview without a transcript; the phones
 tiers still give the vowel and /s/ tokens), and prints one row per condition:
 
@@ -42,7 +43,7 @@ import pandas as pd
 from corpora.corpus import read_corpus
 from corpora.synth import write_corpus
 from corpora.synth.conditions import degrade_corpus, parse_conditions
-from corpora.synth.noise import NOISE_KINDS, add_noise
+from corpora.synth.noise import NOISE_KINDS, add_noise, gate_pauses
 from features.registry import BIAS_LOG_UNITS, BIAS_THRESHOLDS
 from speech.evaluate import evaluate
 from speech.extract import extract
@@ -50,7 +51,8 @@ from speech.schema import REGISTRY
 from speech.segmentation import SegmentationConfig, segment_recording
 from speech.store import Store
 
-DEFAULT_CONDITIONS = "agc=0.5;opus=24;opus=12;aac=32;loss=0.05;reverb=0.5;webconf"
+DEFAULT_CONDITIONS = ("agc=0.5;opus=16;opus=24;opus=32;aac=32;loss=0.05;reverb=0.5;webconf;"
+                      "gate")
 #: Voice measures whose bias is reported: (column, relative?).
 BIASED = (("jitter_local_pct", True), ("shimmer_local_pct", True), ("hnr_db", False),
           ("cpps_median_db", False))
@@ -149,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--conditions", default=DEFAULT_CONDITIONS,
                         help="semicolon-separated; each as `synth --condition` reads it, "
-                        "or white=SNR / babble=SNR (noise at that SNR in dB)")
+                        "or white=SNR / babble=SNR (noise at that SNR in dB), or gate "
+                        "(every pause zeroed)")
     args = parser.parse_args(argv)
     clean_dir = args.out / "clean"
     if not clean_dir.is_dir():
@@ -166,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             kind, _, snr = spec.partition("=")
             if kind in NOISE_KINDS:  # "white=20": noise at 20 dB SNR (corpora.synth.noise)
                 add_noise(corpus_dir, kind=kind, snr_db=float(snr), seed=args.seed)
+            elif kind == "gate":  # every pause zeroed, as noise suppression leaves them
+                gate_pauses(corpus_dir)
             else:
                 degrade_corpus(corpus_dir, parse_conditions(spec), seed=args.seed)
         row, speakers = measure(corpus_dir, args.out / "stores" / name, args.jobs)

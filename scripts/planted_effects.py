@@ -3,6 +3,14 @@
 Usage::
 
     python scripts/planted_effects.py STORE [STORE ...] [--permutations B] [--seed N]
+    python scripts/planted_effects.py --synth DIR --condition webconf [--speakers 40]
+        [--minutes 1] [--corpus-seeds 1 2 3] [--jobs 2] [--permutations B]
+
+With ``--synth``, each corpus is first written by ``speech-profile synth DIR/seedS
+--seed S --condition SPEC`` (the planted corpus, degraded after synthesis; without
+``--condition`` clean) and extracted by ``speech-profile extract`` into
+``DIR/seedS-store``; steps already done (the directory exists) are skipped, so an
+interrupted run resumes.
 
 For each store (built by ``speech-profile extract`` from ``speech-profile synth``),
 runs the reference analysis (profiles, features, PCA + Ward clustering,
@@ -19,6 +27,8 @@ main_income at q < 0.05 in at most 1 of 5.
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -55,12 +65,43 @@ def planted_q(store: Path, *, n_permutations: int, seed: int) -> dict[tuple[str,
     return out
 
 
+def synth_and_extract(out: Path, *, seeds: list[int], speakers: int, minutes: float,
+                      condition: str | None, jobs: int) -> list[Path]:
+    """Write and extract one planted corpus per seed (see the module notes); the stores."""
+    cli = [sys.executable, "-m", "speech.cli"]
+    stores = []
+    for seed in seeds:
+        corpus, store = out / f"seed{seed}", out / f"seed{seed}-store"
+        if not corpus.is_dir():
+            command = [*cli, "synth", str(corpus), "--speakers", str(speakers), "--seed",
+                       str(seed), "--minutes", str(minutes), "--jobs", str(jobs)]
+            subprocess.run(command + (["--condition", condition] if condition else []),
+                           check=True)
+        if not (store / "speakers.parquet").exists():
+            subprocess.run([*cli, "extract", str(corpus), "--store", str(store), "--jobs",
+                            str(jobs)], check=True)
+        stores.append(store)
+    return stores
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("stores", nargs="+", type=Path)
+    parser.add_argument("stores", nargs="*", type=Path)
     parser.add_argument("--permutations", type=int, default=9999)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--synth", type=Path, help="write and extract the corpora here first")
+    parser.add_argument("--condition", help="as `speech-profile synth --condition`, e.g. webconf")
+    parser.add_argument("--speakers", type=int, default=40)
+    parser.add_argument("--minutes", type=float, default=1.0)
+    parser.add_argument("--corpus-seeds", type=int, nargs="+", default=[1])
+    parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
+    if args.synth is not None:
+        args.stores += synth_and_extract(args.synth, seeds=args.corpus_seeds,
+                                         speakers=args.speakers, minutes=args.minutes,
+                                         condition=args.condition, jobs=args.jobs)
+    if not args.stores:
+        parser.error("give STORE paths or --synth DIR")
     rows = {}
     for store in args.stores:
         try:

@@ -16,6 +16,7 @@ from features.activity import (
     silero_activity,
     silero_probability,
     speech_intervals,
+    trim_runs,
     voice_activity,
 )
 from features.frames import n_frames
@@ -245,3 +246,44 @@ def test_without_digital_silence_the_rule_is_unchanged():
         energy_activity(level, voiced))
     with pytest.raises(ValueError, match="silence must have the shape"):
         energy_activity(level, voiced, silence=np.zeros(3))
+
+
+# --- Web-conference conditions: a room's decay, AGC-pumped pauses (issue #16) -------------
+
+WEBCONF_SPANS = [(0.6, 1.6), (2.0, 3.1), (3.5, 4.3), (4.8, 6.0), (6.4, 7.2)]
+
+
+def test_a_rooms_free_decay_is_not_speech():
+    # RT60 0.3 s: each IPU's decay stays above the floor-relative threshold for ~150 ms
+    # after the voice stops; the ends are cut where the decay has fallen, onsets kept.
+    from corpora.synth.conditions import reverb
+
+    dry = bursts(WEBCONF_SPANS, 7.8)
+    y = reverb(dry, SR, rt60_s=0.3, rng=np.random.default_rng(0))
+    np.testing.assert_allclose(detect(y), WEBCONF_SPANS, atol=0.05)
+    # The floor-relative rule alone: the decays fill the 400 ms pauses, IPUs merge.
+    assert len(detect(y, dry_decay_frames=np.inf)) < len(WEBCONF_SPANS)
+    # A dry recording's ends fall within a frame or two: nothing is cut.
+    np.testing.assert_array_equal(detect(dry), detect(dry, dry_decay_frames=np.inf))
+
+
+def test_agc_pumped_pauses_are_not_speech():
+    # AGC at half strength raises the lead-in and long pauses by up to 15 dB: steady
+    # noise far above the recording's floor, next to the speech.
+    from corpora.synth.conditions import agc
+
+    spans = [(1.5, 2.5), (2.9, 3.9), (6.0, 7.0)]
+    y = agc(bursts(spans, 7.5), SR, strength=0.5)
+    np.testing.assert_allclose(detect(y), spans, atol=0.05)
+    pumped = detect(y, local_margin_db=-np.inf)  # without the local floor
+    assert np.abs(pumped - np.array(spans)).max() > 0.1
+
+
+def test_trim_runs_keeps_the_span_between_kept_frames():
+    mask = np.array([0, 1, 1, 1, 1, 0, 1, 1, 0, 1, 1], dtype=bool)
+    keep = np.array([0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0], dtype=bool)
+    np.testing.assert_array_equal(trim_runs(mask, keep),
+                                  [0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0])
+    np.testing.assert_array_equal(trim_runs(mask, keep, leading=False),
+                                  [0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0])
+    assert not trim_runs(np.zeros(4, bool), np.ones(4, bool)).any()
