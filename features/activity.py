@@ -355,7 +355,24 @@ def energy_activity(
       while isolated noise bursts do not.
 
     A recording whose range is below ``min_range_db`` has no contrast between
-    speech and pause (silence, steady noise) and is reported silent.
+    speech and pause (silence, steady noise) and is reported silent. When the
+    floor's spread ``D`` exceeds ``max_floor_spread_db`` (a recording with less
+    pause than the percentile assumes), the floor and spread percentiles are
+    halved, up to three times, until it does not.
+
+    Web-conference conditions (issue #16) move the edges of the runs:
+
+    * an automatic gain control pumps the pauses up (+15 dB at half strength):
+      each run starts and ends at a strong frame or at one at least
+      ``local_margin_db`` above the local floor (the quietest frame, after a
+      70 ms median, within ``local_floor_frames`` on either side), so steady
+      pumped noise next to speech is not speech;
+    * a room's reverberation adds its free decay to every run, 150-200 ms
+      above the threshold at RT60 0.3-0.5 s. If the runs' last ``decay_depth_db``
+      take more than ``dry_decay_frames`` frames (median over runs; a dry
+      synthetic voice takes 1, real read words 6, RT60 0.3 s about 10), each run's
+      trailing frames more than ``max(min_tail_db, decay_tail_frames * rate)``
+      below the loudest recent frame are cut (:func:`trim_decays`).
 
     Digital silence (``silence``, or without it frames at or below ``gate_db``)
     is never speech, and the statistics skip it and the ``gate_margin_frames``
@@ -402,6 +419,16 @@ def energy_activity(
         floor only if its spread ``D`` is at most ``max_floor_spread_db`` and frames
         within the weak threshold of it form runs of at least ``min_floor_run``
         frames (a pause) that make up at least ``min_floor_share`` of those frames.
+    decay_depth_db, dry_decay_frames : float
+        The runs' decay is the median number of frames their last
+        ``decay_depth_db`` dB take; above ``dry_decay_frames`` the decays are cut.
+    decay_tail_frames, min_tail_db : float
+        How far a decay is kept: ``decay_tail_frames`` frames' worth of the
+        measured fall rate, at least ``min_tail_db`` dB.
+    local_floor_frames : int
+        Half-width (frames) of the local floor's window (150 ms).
+    local_margin_db : float
+        How far above the local floor a weak frame at a run's edge must lie.
 
     Returns
     -------

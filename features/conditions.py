@@ -66,7 +66,7 @@ CONDITION_COLUMNS: tuple[str, ...] = (
 #: RT60 0.3 s reads 0.36 s.
 CONDITION_FLAGS: dict[str, tuple[str, str, float, tuple[str, ...]]] = {
     "band_limited": ("band_limit_hz", "<", 7000.0, ("opus", "aac")),
-    "gated": ("gated_ratio", ">", 0.05, ()),
+    "gated": ("gated_ratio", ">", 0.05, ("gate",)),
     "clipped": ("clipped_ratio", ">", 0.001, ()),
     "noisy": ("snr_db", "<", 20.0, ("white", "babble")),
     "reverberant": ("reverb_decay_s", ">", 0.3, ("reverb",)),
