@@ -554,7 +554,8 @@ def render_markdown(registry: Sequence[FeatureSpec] | None = None) -> str:
         "`scripts/degradation.py` (committed as `features/condition_bias.csv`): `opus=N`, "
         "`aac=N` codec round trips at N kbit/s, `reverb=T` a room of RT60 T s, `agc=S` "
         "automatic gain control, `loss=R` packet loss, `white=D` white noise at D dB SNR, "
-        "`webconf` all of an ordinary call (`corpora.synth.conditions`).",
+        "`gate` every pause gated to digital silence, `webconf` all of an ordinary call "
+        "(`corpora.synth.conditions`).",
         "",
     ]
     for level in ("segment", "token", "speaker", "recording"):

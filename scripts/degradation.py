@@ -51,7 +51,7 @@ from speech.schema import REGISTRY
 from speech.segmentation import SegmentationConfig, segment_recording
 from speech.store import Store
 
-DEFAULT_CONDITIONS = ("agc=0.5;opus=16;opus=24;opus=32;aac=32;loss=0.05;reverb=0.5;webconf;"
+DEFAULT_CONDITIONS = ("agc=0.5;opus=8;opus=16;opus=24;opus=32;aac=32;loss=0.05;reverb=0.5;webconf;"
                       "gate;white=20")
 #: Voice measures whose bias is reported: (column, relative?).
 BIASED = (("jitter_local_pct", True), ("shimmer_local_pct", True), ("hnr_db", False),
