@@ -127,10 +127,11 @@ def feature_bias(condition: str, clean: pd.DataFrame, degraded: pd.DataFrame) ->
         a = pd.to_numeric(clean[spec.name], errors="coerce").astype(float)
         b = pd.to_numeric(degraded[spec.name].reindex(clean.index), errors="coerce").astype(float)
         log = spec.unit in BIAS_LOG_UNITS
-        change = float(((b - a) if log else (b / a - 1)).median())
+        # Rounded before the flag, so that the committed file agrees with itself.
+        change = round(float(((b - a) if log else (b / a - 1)).median()), 4)
         threshold = BIAS_THRESHOLDS["log" if log else "relative"]
         rows.append({"condition": condition, "feature": spec.name, "unit": spec.unit,
-                     "change": round(change, 4), "kind": "difference" if log else "relative",
+                     "change": change, "kind": "difference" if log else "relative",
                      "biased": bool(abs(change) > threshold) if np.isfinite(change) else False})
     return pd.DataFrame(rows)
 
