@@ -10,9 +10,6 @@ Three sources of labels, each a plain function over arrays (the conductor,
 - :func:`labels_from_clusters`: clustering of the inter-pausal units' voices
   (:func:`features.speakers.attribute_from_frames`).
 
-:func:`overlap_from_channels` marks the frames where two voices of a channel-per-voice
-recording speak at once.
-
 Labels are voice indices (``-1``: no speech), one per frame, with a confidence in
 [0, 1] per frame; :func:`segments_from_labels` turns runs of one voice into
 segments. Frames and seconds are converted by the one rule of
@@ -35,13 +32,11 @@ __all__ = [
     "CHANNEL_MIN_SWITCH_S",
     "CHANNEL_REFERENCE_QUANTILE",
     "CHANNEL_SMOOTH_S",
-    "OVERLAP_EXCESS_DB",
     "fill_within_runs",
     "join_spans",
     "labels_from_channels",
     "labels_from_clusters",
     "labels_from_spans",
-    "overlap_from_channels",
     "segments_from_labels",
     "spans_mask",
 ]
@@ -51,9 +46,6 @@ __all__ = [
 CHANNEL_MARGIN_DB = 6.0
 #: Quantile of a channel's intensity taken as its own voice's level.
 CHANNEL_REFERENCE_QUANTILE = 0.99
-#: Excess (dB) of a channel over the other voice's predicted leak that marks its own
-#: voice as speaking too (an overlap).
-OVERLAP_EXCESS_DB = 10.0
 #: Shortest stretch (s) of another voice inside one voice's speech kept as a turn.
 CHANNEL_MIN_SWITCH_S = 0.25
 #: Span (s) over which channel levels are averaged before they are compared: longer
@@ -241,66 +233,6 @@ def _absorb_short_switches(labels: np.ndarray, confidence: np.ndarray,
     labels[frames] = voice[inner[short] - 1][run]
     confidence[frames] = 0.0
     return labels, confidence
-
-
-def overlap_from_channels(
-    levels_db: np.ndarray, active: np.ndarray, *, hop_s: float = HOP_S,
-    excess_db: float = OVERLAP_EXCESS_DB, smooth_s: float = CHANNEL_SMOOTH_S,
-) -> np.ndarray:
-    """Frames where two voices speak at once, from one channel (or file) per voice.
-
-    When voice ``j`` speaks alone, channel ``k`` carries only its leak, a steady
-    coupling ``c_jk`` dB below channel ``j`` (the crosstalk and the two files'
-    gains together). ``c_jk`` is estimated as the median of ``L_k - L_j`` over
-    the speech frames that channel ``j`` dominates most clearly (its top half by
-    margin); a frame is an overlap where, for two channels, each stands more than
-    ``excess_db`` above what the other's leak predicts: ``L_k - L_j - c_jk >
-    excess_db`` and ``L_j - L_k - c_kj > excess_db``.
-
-    Parameters
-    ----------
-    levels_db : np.ndarray, shape (n_channels, n_frames)
-        Intensity (dB) of each live channel.
-    active : np.ndarray, shape (n_frames,), bool
-        Speech frames.
-    hop_s : float
-        Frame hop (s).
-    excess_db : float
-        Excess over the leak that counts as the channel's own voice.
-    smooth_s : float
-        Power averaging before the comparison (s), as :func:`labels_from_channels`.
-
-    Returns
-    -------
-    np.ndarray, shape (n_frames,), bool
-    """
-    levels = np.atleast_2d(np.asarray(levels_db, dtype=np.float64))
-    active = np.asarray(active, dtype=bool)
-    overlap = np.zeros(levels.shape[1], bool)
-    if levels.shape[0] < 2 or not active.any():
-        return overlap
-    width = round(smooth_s / hop_s)
-    if width > 1:
-        levels = 10.0 * np.log10(np.maximum(
-            uniform_filter1d(10.0 ** (levels / 10.0), width, axis=1, mode="nearest"), 1e-30))
-    for j in range(levels.shape[0]):
-        for k in range(j + 1, levels.shape[0]):
-            diff = levels[k] - levels[j]  # negative where j dominates
-            c_jk = _coupling(-diff, active)  # k's level below j's where j speaks alone
-            c_kj = _coupling(diff, active)
-            if c_jk is None or c_kj is None:
-                continue
-            overlap |= active & (diff + c_jk > excess_db) & (-diff + c_kj > excess_db)
-    return overlap
-
-
-def _coupling(margin: np.ndarray, active: np.ndarray) -> float | None:
-    """How far (dB) the other channel sits below a channel where that channel's voice
-    speaks alone: the median margin over the top half of the frames it dominates."""
-    mine = margin[active & (margin > 0)]
-    if mine.size < 10:
-        return None
-    return float(np.median(mine[mine >= np.median(mine)]))
 
 
 def labels_from_clusters(

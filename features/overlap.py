@@ -44,6 +44,7 @@ import numpy as np
 from scipy.ndimage import grey_closing, maximum_filter1d
 
 from features.activity import voice_activity
+from features.attribution import CHANNEL_REFERENCE_QUANTILE
 from features.frames import HOP_S, expand_ranges, runs, span_frames
 from features.tracks import intensity_db
 from features.validation import check_signal, check_spans
@@ -122,7 +123,12 @@ def channel_overlap(
     if active is None:
         active = np.stack([voice_activity(row, None, hop_s=hop_s) for row in levels])
     active = np.asarray(active, dtype=bool).reshape(levels.shape)
-    loudest = np.argmax(levels, axis=0)
+    # Which channel is loudest is judged on levels relative to each channel's own top
+    # (as labels_from_channels does): a hot microphone's leak can outshout a quiet
+    # file's own voice in absolute level (one file 25 dB down, cross-talk at -20 dB).
+    tops = np.nanquantile(np.where(np.isfinite(levels), levels, np.nan),
+                          CHANNEL_REFERENCE_QUANTILE, axis=1, keepdims=True)
+    loudest = np.argmax(np.nan_to_num(levels - tops, nan=-np.inf), axis=0)
     hold = max(1, round(hold_s / hop_s))
     reference = np.zeros(n_channels)
     for c in range(n_channels):  # a few channels

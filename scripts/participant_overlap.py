@@ -9,9 +9,9 @@ interviewee IPU, an interviewer backchannel of 1-2 words starting at its middle.
 The interview is rendered one file per participant
 (:func:`corpora.synth.participants.render_participants`), the files' levels and
 the mix's voice activity computed as the segmenter does, and
-:func:`features.attribution.overlap_from_channels` scored frame by frame: the share
-of the time where both voices' IPUs run that it finds, and the share of the time
-where one voice's IPUs run that it marks.
+:func:`features.overlap.channel_overlap` (what the segmenter runs on such files)
+scored frame by frame: the share of the time where both voices' IPUs run that it
+finds, and the share of the time where one voice's IPUs run that it marks.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from corpora.synth.participants import render_participants
 from corpora.synth.session import SR, RecordingPlan, _ipu, plan_interview
 from corpora.synth.text import draw_phrase
 from features.activity import voice_activity
-from features.attribution import overlap_from_channels
+from features.overlap import channel_overlap
 from features.quality import live_mix
 from features.tracks import intensity_db
 
@@ -85,7 +85,7 @@ def score(crosstalk_db: float, interviews: int) -> tuple[float, float, float, fl
             for v in files.voices
         ]
         truth, alone = cover[0] & cover[1], cover[0] ^ cover[1]
-        estimate = overlap_from_channels(levels, active, hop_s=HOP_S)
+        estimate = channel_overlap(levels, hop_s=HOP_S) & active
         found += int((estimate & truth).sum())
         overlapped += int(truth.sum())
         marked += int((estimate & alone).sum())

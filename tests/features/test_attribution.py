@@ -16,11 +16,11 @@ from features.attribution import (
     labels_from_channels,
     labels_from_clusters,
     labels_from_spans,
-    overlap_from_channels,
     segments_from_labels,
     spans_mask,
 )
 from features.frames import expand_ranges, span_frames
+from features.overlap import channel_overlap
 from features.speakers import attribute_from_frames, voice_frames
 
 HOP = 0.01
@@ -208,7 +208,7 @@ def test_labels_from_channels_gives_a_dropout_back_to_the_voice_around_it():
 
 
 @pytest.mark.parametrize("crosstalk_db, gain_db", [(-20.0, 0.0), (-30.0, 0.0), (-20.0, 25.0)])
-def test_overlap_from_channels_finds_two_voices_at_once(crosstalk_db, gain_db):
+def test_channel_overlap_finds_two_voices_at_once_across_files(crosstalk_db, gain_db):
     # Voice 1 starts 0.5 s before voice 0 stops (frames 200-250): both files carry their
     # own voice there, each above what the other's leak predicts.
     levels = _two_files(gain_db, crosstalk_db)
@@ -217,6 +217,7 @@ def test_overlap_from_channels_finds_two_voices_at_once(crosstalk_db, gain_db):
     levels[0, 200:250] = np.maximum(levels[0, 200:250], own - gain_db + crosstalk_db)
     active = np.zeros(levels.shape[1], bool)
     active[50:500] = True
-    overlap = overlap_from_channels(levels, active, hop_s=HOP, smooth_s=0.0)
+    # The segmenter's channel overlap (features.overlap), on per-participant levels.
+    overlap = channel_overlap(levels, hop_s=HOP, hold_s=0.0) & active
     assert overlap[200:250].mean() > 0.9
     assert not overlap[60:190].any() and not overlap[310:490].any()
