@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 from scipy.signal import find_peaks
 
 from features.frames import HOP_S, frames_to_time
@@ -23,13 +23,15 @@ def syllable_nuclei(
     smooth_s: float = 0.0,
     min_distance_s: float = 0.05,
     speech: np.ndarray | None = None,
+    voicing_tolerance_s: float = 0.02,
 ) -> np.ndarray:
     """Times of syllable nuclei: voiced intensity peaks between dips.
 
     The intensity contour is smoothed (Gaussian, s.d. ``smooth_s``); a nucleus is
     a local maximum that (1) lies above ``silence_db`` relative to the contour's
     0.99 quantile, (2) stands out from the dips on both sides by at least
-    ``dip_db`` (``scipy.signal.find_peaks`` prominence), (3) is voiced, and (4)
+    ``dip_db`` (``scipy.signal.find_peaks`` prominence), (3) is voiced (within
+    ``voicing_tolerance_s``), and (4)
     is at least ``min_distance_s`` from a higher nucleus. Optionally only
     peaks inside ``speech`` frames count.
 
@@ -58,6 +60,13 @@ def syllable_nuclei(
     speech : np.ndarray, shape (n_frames,), bool, or None
         Speech activity (:func:`features.activity.voice_activity`); peaks
         outside it are dropped. None: no restriction.
+    voicing_tolerance_s : float
+        A peak counts as voiced when a voiced frame lies this close (s). The pitch
+        tracker's window (3 periods of the pitch floor, 50 ms at 60 Hz) is longer
+        than the intensity window, so its first voiced frame lags a vowel's onset by
+        up to half of it, while a vowel said with a hard onset is loudest right
+        there: real-es MX1's letter "a" (a steady vowel, loudest 10 ms before the
+        first voiced frame) had no nucleus at all with 0.
 
     Returns
     -------
@@ -94,7 +103,8 @@ def syllable_nuclei(
         prominence=dip_db,
         distance=max(1, round(min_distance_s / hop_s)),
     )
-    keep = voiced[peaks]
+    reach = max(0, round(voicing_tolerance_s / hop_s))
+    keep = maximum_filter1d(voiced.astype(np.uint8), 2 * reach + 1, mode="constant")[peaks] > 0
     if speech is not None:
         keep &= speech[peaks]
     return frames_to_time(peaks[keep], hop_s)

@@ -14,6 +14,7 @@ from corpora.synth.profiles import Voice
 from features.formants import (
     band_limited_ceilings,
     default_ceilings,
+    formant_track_at,
     formant_tracks,
     measure_vowels,
 )
@@ -100,8 +101,10 @@ def test_single_token_values_match_truth_and_columns():
         assert col in out.columns, col
     np.testing.assert_allclose(out["f1_hz"], [t.f1_hz for t in truth], rtol=0.08)
     np.testing.assert_allclose(out["f2_hz"], [t.f2_hz for t in truth], rtol=0.08)
-    np.testing.assert_array_equal(out["f1_hz"], out["f1_50_hz"])
     assert (out["b1_hz"] > 0).all() and (out["qc"] == "").all()
+    midpoint = measure_vowels(y, SR, spans, gender="M", measurement="midpoint")
+    np.testing.assert_array_equal(midpoint["f1_hz"], midpoint["f1_50_hz"])
+    np.testing.assert_array_equal(midpoint["f2_hz"], out["f2_50_hz"])
     np.testing.assert_allclose(out["duration_s"], spans[:, 1] - spans[:, 0])
 
 
@@ -178,6 +181,7 @@ def test_short_signal_and_one_frame_token():
         ({"tokens": [[0.1, 0.2]], "gender": "X"}, "gender"),
         ({"tokens": [[0.1, 0.2]], "ceilings_hz": [9000.0]}, "Nyquist"),
         ({"tokens": [[0.1, 0.2]], "points": (0.5, 1.5)}, "points"),
+        ({"tokens": [[0.1, 0.2]], "measurement": "max"}, "measurement"),
     ],
 )
 def test_bad_input_is_refused(kwargs, message):
@@ -187,16 +191,47 @@ def test_bad_input_is_refused(kwargs, message):
 
 
 def test_ceilings_stay_below_the_source_nyquist_frequency():
-    # 16 kHz and above: the candidates hold; 8 kHz telephone audio (nothing above
-    # 4 kHz, even resampled): scaled into 0.95 x 4000 Hz, spread and density kept.
+    # 16 kHz and above: the candidates hold. 8 kHz telephone audio (nothing above
+    # 4 kHz, even resampled): the band lies below every female candidate, so the
+    # band edge 0.95 x 4000 Hz is the one ceiling, with the 3 formants it holds.
     wide = default_ceilings("F")
     for rate in (16000, 44100):
         ceilings, n = band_limited_ceilings(wide, rate)
         np.testing.assert_array_equal(ceilings, wide)
         assert n == 5
     ceilings, n = band_limited_ceilings(wide, 8000)
-    assert ceilings.max() == pytest.approx(3800.0)
-    assert ceilings.min() / ceilings.max() == pytest.approx(wide.min() / wide.max())
+    np.testing.assert_allclose(ceilings, [3800.0])
     assert n == 3
-    ceilings, n = band_limited_ceilings(default_ceilings("M"), 11025)
-    assert ceilings.max() == pytest.approx(0.95 * 11025 / 2) and n == 4
+    # a male voice at 8 kHz: 4 formants in 3800 Hz (mean spacing 1000 Hz)
+    assert band_limited_ceilings(default_ceilings("M"), 8000)[1] == 4
+    # 11025 Hz: the male candidates below the band edge stay, those above become it
+    male = default_ceilings("M")
+    ceilings, n = band_limited_ceilings(male, 11025)
+    top = 0.95 * 11025 / 2
+    np.testing.assert_allclose(ceilings, [*male[male < top], top])
+    assert n == 5
+
+
+def test_formants_are_read_at_the_f1_maximum_past_a_glide():
+    # A rising diphthong [je]: F1 climbs from 300 to 500 Hz over the first 60 % and
+    # F2 falls from 2600 to 2000 Hz, then both hold. The midpoint is still in the
+    # glide; the F1 maximum (on its slow arc) is on the vowel's plateau.
+    from features.formants import FormantTracks, _f1_max_values
+
+    n = 41
+    u = np.linspace(0, 1, n)
+    rise = np.clip(u / 0.6, 0, 1)
+    f = np.stack([300 + 200 * rise, 2600 - 600 * rise, np.full(n, 3000.0)])[None]
+    tracks = FormantTracks(times_s=u * 0.2, freqs_hz=f, ceilings_hz=np.array([5000.0]),
+                           time_step_s=0.005, bandwidths_hz=np.full_like(f, 80.0),
+                           frame_offset_s=np.zeros(n))
+    sel = {"lo": np.array([0]), "n_frames": np.array([n])}
+    freqs, bands, where = _f1_max_values(tracks, sel, np.array([0]), 5)
+    assert where[0] >= 0.6
+    assert freqs[0, 0] == pytest.approx(500, rel=0.02)
+    assert freqs[0, 1] == pytest.approx(2000, rel=0.02)
+    assert bands[0, 0] == pytest.approx(80.0)
+    # the midpoint reads the glide
+    mid = formant_track_at(f, sel["lo"], sel["n_frames"], np.array([0.5]), index=np.array([0]),
+                           n_coefficients=5)
+    assert mid[0, 0, 0] < 480

@@ -86,3 +86,18 @@ def test_nucleus_spans_stop_at_the_dip_the_drop_and_unvoiced_frames():
     alone = nucleus_spans(level, np.array([0.80]), voiced, hop_s=hop, min_half_s=0.02)
     np.testing.assert_allclose(alone, [[0.775, 0.825]], atol=1e-9)
     assert nucleus_spans(level, np.zeros(0), voiced).shape == (0, 2)
+
+
+def test_a_hard_onset_loudest_before_the_first_voiced_frame_is_a_nucleus():
+    # A steady vowel loudest at its onset, one frame (10 ms) before the pitch
+    # tracker's first voiced frame (its window is longer than the intensity's).
+    level = np.r_[np.full(5, -80.0), -20.0, -16.0, np.linspace(-17, -22, 20), np.full(5, -80.0)]
+    voiced = np.zeros(level.size, dtype=bool)
+    voiced[7:27] = True
+    assert syllable_nuclei(level, voiced) == pytest.approx([0.06])
+    # strict voicing at the peak (the former rule) misses it; a peak 50 ms from
+    # any voiced frame is no nucleus either way
+    assert syllable_nuclei(level, voiced, voicing_tolerance_s=0.0).size == 0
+    voiced[:] = False
+    voiced[11:27] = True
+    assert syllable_nuclei(level, voiced).size == 0
