@@ -28,8 +28,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy import fft as sp_fft
-from scipy.ndimage import correlate1d, maximum_filter1d, minimum_filter1d
+from scipy.ndimage import correlate1d
 
 from features.tracks import as_mono
 
@@ -153,10 +154,8 @@ def harmonicity_cc(
     b = min(half_window_n + half_period_n, window_n)
     first = left + 1 - half_window_n + a - 1  # first sample of the peak range
     width = b - a + 1
-    run_max = maximum_filter1d(x, width, origin=-(width // 2), mode="nearest")
-    run_min = minimum_filter1d(x, width, origin=-(width // 2), mode="nearest")
-    first_c = np.clip(first, 0, x.size - 1)
-    local_peak = np.maximum(run_max[first_c] - local_mean, local_mean - run_min[first_c])
+    run_max, run_min = _range_extremes(x, np.clip(first, 0, x.size - 1), width)
+    local_peak = np.maximum(run_max - local_mean, local_mean - run_min)
     intensity = np.minimum(local_peak / global_peak, 1.0)
     unvoiced_strength = np.maximum(0.0, 2.0 - intensity / silence_threshold)
     # Frames that no correlation can voice (r <= 1) need no correlation.
@@ -195,6 +194,24 @@ def harmonicity_cc(
                           np.where(rr > 1 - 1e-15, 150.0, 10.0 * np.log10(rr / (1.0 - rr))))
         hnr[frames[voiced]] = db
     return times, hnr
+
+
+def _range_extremes(x: np.ndarray, first: np.ndarray, width: int,
+                    block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Maximum and minimum of ``x[first[i] : first[i] + width]`` (cut at the end of
+    ``x``) for each frame ``i``; shapes (n_frames,).
+
+    Read at the frames only, in blocks of frames: a running maximum over every
+    sample (``scipy.ndimage.maximum_filter1d``) cost 13% of the HNR for the 1% of
+    its values read at 10 ms frames (16 kHz)."""
+    tail = np.full(width - 1, x[-1] if x.size else 0.0)
+    windows = sliding_window_view(np.concatenate((x, tail)), width)
+    high, low = np.empty(first.size), np.empty(first.size)
+    for b0 in range(0, first.size, block):
+        part = windows[first[b0 : b0 + block]]
+        high[b0 : b0 + block] = part.max(axis=1)
+        low[b0 : b0 + block] = part.min(axis=1)
+    return high, low
 
 
 def _sinc_weights(frac: np.ndarray, depth: np.ndarray, n_taps: int) -> np.ndarray:
@@ -242,7 +259,7 @@ def _interpolate(ext: np.ndarray, rows: np.ndarray, x: np.ndarray, window_n: int
     frac_w = np.where(frac == 0, 0.5, frac)
     # Points on the 1/64-lag grid: the weights depend on (fraction, depth) alone.
     w = _weight_table(sinc_depth)[np.rint(frac_w * 64).astype(np.int64), depth]
-    taps = np.lib.stride_tricks.sliding_window_view(ext, 2 * sinc_depth, axis=1)
+    taps = sliding_window_view(ext, 2 * sinc_depth, axis=1)
     value = np.einsum("ij,ij->i", taps[rows, base + 1 - sinc_depth], w)
     # Exact sample points; within two lags of the end Praat's depth drops to 2 or 1,
     # where it switches to cubic and linear interpolation; past the end it holds the

@@ -206,17 +206,22 @@ def _setup(sr: float, pitch_floor_hz: float, periods_per_window: float) -> _Setu
                   _window_autocorrelation(window, n_fft))
 
 
-def _frame_correlations(x: np.ndarray, cs: np.ndarray, left: np.ndarray, s: _Setup,
-                        global_peak: float, min_intensity: float
+def _frame_correlations(x: np.ndarray, left: np.ndarray, s: _Setup,
+                        global_peak: float, min_intensity: float, dtype: type = np.float64,
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Normalised autocorrelations and intensities of frames whose left centre
-    sample is ``left`` (shape (m,)); ``cs``: cumulative sum of ``x`` from 0.
+    sample is ``left`` (shape (m,)), in ascending order.
 
     Only frames at or above ``min_intensity`` get an autocorrelation (the
-    others can only be unvoiced). Returns the intensities, shape (m,), the rows
-    analysed, shape (a,), and ``r`` for them, shape (a, max_interp_lag + 1)."""
+    others can only be unvoiced). ``dtype``: of the windowed frames, their FFT and
+    the DCT. Returns the intensities, shape (m,), the rows analysed, shape (a,),
+    and ``r`` for them (float64), shape (a, max_interp_lag + 1)."""
     lo, hi = left + 1 - s.n_period, left + s.n_period + 1
-    local_mean = (cs[hi] - cs[lo]) / (2 * s.n_period)
+    # Sums over the block's own stretch of x: no running sum of the whole signal
+    # (one more float64 copy of it) is kept.
+    first = int(lo[0]) if lo.size else 0
+    cs = np.concatenate(([0.0], np.cumsum(x[first : int(hi[-1]) if hi.size else first])))
+    local_mean = (cs[hi - first] - cs[lo - first]) / (2 * s.n_period)
     start = left + 1 - s.half_window
     view = sliding_window_view(x, s.n_window)
     # The local peak looks half a longest period either side of the centre.
@@ -226,7 +231,7 @@ def _frame_correlations(x: np.ndarray, cs: np.ndarray, left: np.ndarray, s: _Set
     peak = np.abs(middle).max(axis=1)
     intensity = np.minimum(peak / global_peak, 1.0)
     rows = np.flatnonzero((peak > 0.0) & (intensity >= min_intensity))
-    padded = np.zeros((rows.size, s.n_fft))  # zero padding written once, in place
+    padded = np.zeros((rows.size, s.n_fft), dtype=dtype)  # zero padding written once, in place
     frames = padded[:, : s.n_window]
     frames[:] = view[start[rows]]
     frames -= local_mean[rows, None]
@@ -355,7 +360,7 @@ def _keep_strongest(r: np.ndarray, rows: np.ndarray, lags: np.ndarray, s: _Setup
 
 def _candidates(x: np.ndarray, sr: float, centres: np.ndarray, s: _Setup, pitch_floor_hz: float,
                 max_candidates: int, voicing_threshold: float, octave_cost: float,
-                min_intensity: float):
+                min_intensity: float, dtype: type = np.float64):
     """Candidates of every frame (frames centred at ``centres``, s), in blocks of frames.
 
     Frames quieter than ``min_intensity`` (relative to the global peak) keep the
@@ -367,7 +372,9 @@ def _candidates(x: np.ndarray, sr: float, centres: np.ndarray, s: _Setup, pitch_
     strength = np.full((max_candidates, n), np.nan)
     freq[0], strength[0] = 0.0, 0.0
     intensity = np.zeros(n)
-    global_peak = float(np.max(np.abs(x - x.mean()))) if x.size else 0.0
+    # max |x - mean| without a temporary copy of the signal (a - b == -(b - a) exactly).
+    mean = x.mean() if x.size else 0.0
+    global_peak = float(max(x.max() - mean, mean - x.min())) if x.size else 0.0
     if global_peak == 0.0:
         return freq, strength, intensity
     # Sampled_xToLowIndex: the sample at or left of the frame centre (sample i at (i + 1/2)/sr).
@@ -376,11 +383,10 @@ def _candidates(x: np.ndarray, sr: float, centres: np.ndarray, s: _Setup, pitch_
     left = np.floor((centres - 0.5 * dx) / dx).astype(np.int64)
     weights = _refine_weights()
     block = max(1, _BLOCK_ELEMENTS // s.n_fft)
-    cs = np.concatenate(([0.0], np.cumsum(x)))
     top = min(s.max_lag, s.max_interp_lag)  # peaks at lags 2 .. top - 1
     for b0 in range(0, n, block):  # blocks of frames, not frames
         intensity[b0 : b0 + block], analysed, r = _frame_correlations(
-            x, cs, left[b0 : b0 + block], s, global_peak, min_intensity)
+            x, left[b0 : b0 + block], s, global_peak, min_intensity, dtype)
         mid = r[:, 2:top]
         with np.errstate(invalid="ignore"):
             is_peak = ((mid > 0.5 * voicing_threshold) & (mid > r[:, 1 : top - 1])
@@ -474,6 +480,7 @@ def pitch_ac(
     octave_jump_cost: float = 0.35,
     voiced_unvoiced_cost: float = 0.14,
     periods_per_window: float = 3.0,
+    dtype: type = np.float64,
 ) -> Pitch:
     """Praat's "Sound: To Pitch (ac)..." (Hann window, not "very accurate"), vectorised.
 
@@ -495,6 +502,14 @@ def pitch_ac(
         scaled by ``0.01 / time_step_s`` as in Praat.
     periods_per_window : float
         Window length in periods of the floor (3 in Praat's ac method).
+    dtype : {np.float64, np.float32}
+        Precision of the windowed frames, their FFT and the DCT (the normalisation,
+        the interpolation and the path stay float64). ``np.float32`` is some 1.2x
+        faster (one CPU, the bench interview); on its 10 minutes, against float64:
+        the same voicing in every frame, F0 within 6e-7 relative, strengths within
+        3e-7 (which moved one segment's voice-report HNR in ``test_voice`` to
+        0.00075 dB from Praat's, past the report's printed 0.0005: the report's
+        pitch keeps float64).
 
     Returns
     -------
@@ -541,8 +556,11 @@ def pitch_ac(
     correction = 0.01 / dt
     min_intensity = ((1.0 + voicing_threshold - 2.0 * voiced_unvoiced_cost * correction)
                      * silence_threshold / (1.0 + voicing_threshold))
+    if dtype not in (np.float64, np.float32):
+        raise ValueError(f"dtype must be np.float64 or np.float32, got {dtype!r}")
     freq, strength, intensity = _candidates(x, sr, centres, s, pitch_floor_hz, max_candidates,
-                                            voicing_threshold, octave_cost, min_intensity)
+                                            voicing_threshold, octave_cost, min_intensity,
+                                            dtype)
     unvoiced = voicing_threshold + np.maximum(
         0.0, 2.0 - intensity / (silence_threshold / (1.0 + voicing_threshold))
         if silence_threshold > 0 else 0.0)

@@ -17,7 +17,7 @@ from parselmouth.praat import call
 
 from corpora.synth import Voice, synthesize_ipu
 from corpora.synth.ipu import PhoneSpec
-from features.harmonicity import UNVOICED_HNR_DB, harmonicity_cc
+from features.harmonicity import UNVOICED_HNR_DB, _range_extremes, harmonicity_cc
 from tests.features.test_voice import _real_speech_files
 
 SR = 16000
@@ -117,3 +117,15 @@ def test_bad_arguments_are_named(kwargs, name) -> None:
 def test_stereo_is_refused() -> None:
     with pytest.raises(ValueError, match="mono"):
         harmonicity_cc(np.zeros((SR, 2)), SR)
+
+
+def test_range_extremes_are_the_running_extremes_read_at_the_frames() -> None:
+    from scipy.ndimage import maximum_filter1d, minimum_filter1d
+
+    x = np.random.default_rng(3).standard_normal(5000)
+    first = np.r_[0, np.arange(7, 5000, 53), 4999]  # the last windows run past the end
+    width = 213
+    high, low = _range_extremes(x, first, width, block=16)
+    origin = -(width // 2)
+    assert np.array_equal(high, maximum_filter1d(x, width, origin=origin, mode="nearest")[first])
+    assert np.array_equal(low, minimum_filter1d(x, width, origin=origin, mode="nearest")[first])
