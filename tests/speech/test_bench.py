@@ -70,3 +70,15 @@ def test_praats_pitch_threads_are_held_to_the_one_cpu():
         wall, cpu = time.perf_counter(), time.process_time()
         sound.to_pitch_ac(time_step=0.01, pitch_floor=60.0, pitch_ceiling=500.0)
         assert (time.process_time() - cpu) / (time.perf_counter() - wall) < 1.1
+
+
+def test_synthetic_speech_writes_exactly_the_seconds_asked(tmp_path):
+    import soundfile as sf
+
+    from speech.bench import synthetic_speech
+
+    info = sf.info(synthetic_speech(tmp_path / "a.wav", 30.5))
+    assert (info.samplerate, info.channels, info.subtype) == (16000, 1, "PCM_16")
+    assert info.frames == 30.5 * 16000
+    y = sf.read(tmp_path / "a.wav", dtype="float32")[0]
+    assert np.sqrt(np.mean(y**2)) > 1e-3  # speech, not an empty or silent file
