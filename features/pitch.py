@@ -505,7 +505,7 @@ def pitch_ac(
     dtype : {np.float64, np.float32}
         Precision of the windowed frames, their FFT and the DCT (the normalisation,
         the interpolation and the path stay float64). ``np.float32`` is some 1.2x
-        faster (one CPU, the bench interview); on its 10 minutes, against float64:
+        faster (one CPU, 5 minutes of the bench interview); there, against float64:
         the same voicing in every frame, F0 within 6e-7 relative, strengths within
         3e-7 (which moved one segment's voice-report HNR in ``test_voice`` to
         0.00075 dB from Praat's, past the report's printed 0.0005: the report's

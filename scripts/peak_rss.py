@@ -14,7 +14,7 @@ limited to one thread (a pipeline worker's setting), and prints:
   figure ``/usr/bin/time -v`` reports as "Maximum resident set size") and the
   RSS after the imports, so the part that grows with the recording shows; the
   synthetic or cut audio is written by a child process, whose memory is not
-  counted (the 3-hour synthesis alone once peaked at 2.3 GB here);
+  counted (the old in-process 3-hour synthesis made the peak 2.3 GB);
 * the wall and CPU time of the extraction;
 * with ``--where``, the main thread's call stack at the moment the sampled RSS
   (read from ``/proc/self/statm`` every ``--interval`` seconds) reached its
