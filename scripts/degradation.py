@@ -42,7 +42,7 @@ import pandas as pd
 
 from corpora.corpus import read_corpus
 from corpora.synth import write_corpus
-from corpora.synth.conditions import degrade_corpus, parse_conditions
+from corpora.synth.conditions import degrade_corpus, parse_conditions, split_conditions
 from corpora.synth.noise import NOISE_KINDS, add_noise, gate_pauses
 from features.registry import BIAS_LOG_UNITS, BIAS_THRESHOLDS
 from speech.evaluate import evaluate
@@ -166,8 +166,14 @@ def main(argv: list[str] | None = None) -> int:
         name = spec.replace("=", "").replace(",", "_")
         corpus_dir = args.out / name
         if not corpus_dir.is_dir():
-            shutil.copytree(clean_dir, corpus_dir)
             kind, _, snr = spec.partition("=")
+            signal_only = kind in NOISE_KINDS or kind == "gate"
+            planned = {} if signal_only else split_conditions(parse_conditions(spec))[0]
+            if planned:  # overlap/backchannel change the plan: synthesised again with them
+                write_corpus(corpus_dir, n_speakers=args.speakers, seed=args.seed,
+                             minutes_per_speaker=args.minutes, jobs=args.jobs, **planned)
+            else:
+                shutil.copytree(clean_dir, corpus_dir)
             if kind in NOISE_KINDS:  # "white=20": noise at 20 dB SNR (corpora.synth.noise)
                 add_noise(corpus_dir, kind=kind, snr_db=float(snr), seed=args.seed)
             elif kind == "gate":  # every pause zeroed, as noise suppression leaves them

@@ -85,7 +85,8 @@ def synth(
         str | None,
         typer.Option(help="Web-conference conditions after synthesis (truth unchanged): a preset "
                      "(webconf) and/or NAME=STRENGTH pairs, comma-separated: agc=0-1, "
-                     "opus=kbit/s, aac=kbit/s, loss=0-0.5, reverb=RT60 s."),
+                     "opus=kbit/s, aac=kbit/s, loss=0-0.5, reverb=RT60 s; and in the "
+                     "interview plan: overlap=share of turn changes, backchannel=per min."),
     ] = None,
     codec_rate: Annotated[
         int, typer.Option(help="Sample rate of the --condition codec (48000 or 16000 Hz).")
@@ -120,7 +121,7 @@ def _synth(
     codec_rate: int = 48000, gate: bool = False, participants: dict | None = None,
 ) -> None:  # fmt: skip
     from corpora.synth import write_corpus
-    from corpora.synth.conditions import degrade_corpus, parse_conditions
+    from corpora.synth.conditions import degrade_corpus, parse_conditions, split_conditions
     from corpora.synth.noise import NOISE_KINDS, add_noise, gate_pauses
 
     if noise is not None and noise not in NOISE_KINDS:
@@ -138,9 +139,10 @@ def _synth(
         raise bad_input(str(e), "Cannot synthesise:") from e
     try:
         with console.status(f"Synthesising {speakers} speakers into {out} ..."):
+            planned = split_conditions(conditions)[0] if conditions is not None else {}
             summary = write_corpus(
                 out, n_speakers=speakers, seed=seed, minutes_per_speaker=minutes, jobs=jobs,
-                per_participant=participants is not None, **(participants or {}),
+                per_participant=participants is not None, **(participants or {}), **planned,
             )
         if noise is not None:
             with console.status(f"Adding {noise} noise at {snr:g} dB SNR ..."):

@@ -26,6 +26,15 @@ Conditions and their strength parameter:
   ``strength`` seconds (exponentially decaying Gaussian noise after a direct path,
   Schroeder's statistical model), direct-to-reverberant ratio 0 dB at 0.5 s.
 
+Two conditions are not applied to the signal but to the interview's plan, before
+synthesis, since they change what is said when (:data:`PLAN_CONDITIONS`;
+:func:`corpora.synth.session.plan_interview`): ``overlap``, the share of turn
+changes where the next voice starts 100-600 ms before the previous turn ends, and
+``backchannel``, the listener's backchannels per minute of the other voice's
+speech. :func:`split_conditions` separates them; ``write_corpus(overlap=...,
+backchannel_per_min=...)`` takes them, and :func:`degrade_corpus` accepts them only
+for a corpus written with the same values (it cannot add them afterwards).
+
 References
 ----------
 Schroeder, M. R. (1962). Frequency-correlation functions of frequency responses in
@@ -39,6 +48,7 @@ RFC 6716.
 from __future__ import annotations
 
 import io
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -56,12 +66,21 @@ CONDITIONS: dict[str, tuple[str, float, float]] = {
     "aac": ("bit rate (kbit/s)", 8.0, 320.0),
     "loss": ("fraction of 20 ms packets lost", 0.0, 0.5),
     "reverb": ("reverberation time RT60 (s)", 0.05, 2.0),
+    "overlap": ("share of turn changes overlapped", 0.0, 1.0),
+    "backchannel": ("backchannels per minute of the other voice's speech", 0.0, 30.0),
 }
 
-#: Moderate settings of an ordinary call: Opus at 24 kbit/s, 3% packet loss, a
-#: small room (RT60 0.3 s), half-strength AGC. Applied in this order (the room and
-#: the AGC act before the codec and the network, as in a real call).
-WEBCONF: dict[str, float] = {"reverb": 0.3, "agc": 0.5, "opus": 24.0, "loss": 0.03}
+#: Conditions of the interview plan (applied at synthesis), with the keyword of
+#: :func:`corpora.synth.write_corpus` that takes each.
+PLAN_CONDITIONS: dict[str, str] = {"overlap": "overlap", "backchannel": "backchannel_per_min"}
+
+#: Moderate settings of an ordinary call: 15 % of turn changes overlapped and 4
+#: backchannels per minute of the other's speech (in the plan), then Opus at 24
+#: kbit/s, 3% packet loss, a small room (RT60 0.3 s), half-strength AGC. The signal
+#: conditions apply in this order (the room and the AGC act before the codec and the
+#: network, as in a real call).
+WEBCONF: dict[str, float] = {"overlap": 0.15, "backchannel": 4.0, "reverb": 0.3, "agc": 0.5,
+                             "opus": 24.0, "loss": 0.03}
 
 #: Named presets for ``speech-profile synth --condition``.
 PRESETS: dict[str, dict[str, float]] = {"webconf": WEBCONF}
@@ -106,6 +125,20 @@ def parse_conditions(spec: str) -> dict[str, float]:
     if not out:
         raise ValueError(f"no condition in {spec!r}")
     return out
+
+
+def split_conditions(conditions: Mapping[str, float]) -> tuple[dict[str, float],
+                                                               dict[str, float]]:
+    """``conditions`` -> (keyword arguments of :func:`corpora.synth.write_corpus` for
+    the plan conditions, the signal conditions in their order).
+
+    >>> split_conditions({"overlap": 0.15, "opus": 24.0})
+    ({'overlap': 0.15}, {'opus': 24.0})
+    """
+    plan = {PLAN_CONDITIONS[k]: check_condition(k, v) for k, v in conditions.items()
+            if k in PLAN_CONDITIONS}
+    signal = {k: v for k, v in conditions.items() if k not in PLAN_CONDITIONS}
+    return plan, signal
 
 
 def agc(y: np.ndarray, sr: int, *, strength: float = 0.5, attack_s: float = 0.01,
@@ -328,6 +361,9 @@ def apply_conditions(y: np.ndarray, sr: int, conditions: Mapping[str, float], *,
     out = np.asarray(y, float)
     for name, strength in conditions.items():
         value = check_condition(name, strength)
+        if name in PLAN_CONDITIONS:
+            raise ValueError(f"{name} changes the interview plan, not the signal: give it to "
+                             f"write_corpus({PLAN_CONDITIONS[name]}=...)")
         if name == "agc":
             out = agc(out, sr, strength=value)
         elif name in ("opus", "aac"):
@@ -349,14 +385,22 @@ def degrade_corpus(corpus_dir: str | Path, conditions: Mapping[str, float], *, s
     their own rate, scaled down only if they would clip (a scale leaves every
     truth value unchanged). The conditions applied are written to
     ``truth/conditions.csv`` (condition, strength, seed, codec_sr).
+
+    Plan conditions (:data:`PLAN_CONDITIONS`) are checked against the corpus's
+    ``corpus.toml`` (written by ``write_corpus``): a ``ValueError`` unless the
+    corpus was synthesised with the same values; they are listed in
+    ``truth/conditions.csv`` with the others.
     """
     checked = {name: check_condition(name, value) for name, value in conditions.items()}
     root = Path(corpus_dir)
+    plan, signal = split_conditions(checked)
+    if plan:
+        _check_planned(root, plan)
     recordings = pd.read_csv(root / "recordings.csv", dtype=str)
-    for i, row in enumerate(recordings.itertuples(index=False)):
+    for i, row in enumerate(recordings.itertuples(index=False) if signal else ()):
         y, sr = sf.read(root / row.path, dtype="float64", always_2d=True)
         rng = np.random.default_rng(np.random.SeedSequence([seed, 9137, i]))
-        out = np.stack([apply_conditions(y[:, c], sr, checked, rng=rng, codec_sr=codec_sr)
+        out = np.stack([apply_conditions(y[:, c], sr, signal, rng=rng, codec_sr=codec_sr)
                         for c in range(y.shape[1])], axis=1)
         peak = np.max(np.abs(out))
         if peak > 0.99:
@@ -366,3 +410,17 @@ def degrade_corpus(corpus_dir: str | Path, conditions: Mapping[str, float], *, s
                           "seed": seed, "codec_sr": codec_sr})
     (root / "truth").mkdir(exist_ok=True)
     table.to_csv(root / "truth" / "conditions.csv", index=False)
+
+
+def _check_planned(root: Path, plan: Mapping[str, float]) -> None:
+    """Raise unless ``root/corpus.toml`` records the plan settings ``plan`` (the
+    keywords of ``write_corpus``; absent means 0)."""
+    toml = root / "corpus.toml"
+    written = tomllib.loads(toml.read_text(encoding="utf-8")).get("synth", {}) \
+        if toml.is_file() else {}
+    for keyword, value in plan.items():
+        if float(written.get(keyword, 0.0)) != value:
+            raise ValueError(
+                f"{toml}: {keyword} = {written.get(keyword, 0.0)!r}, but {value:g} was asked "
+                f"for; it changes the interview plan, so synthesise the corpus with it "
+                f"(write_corpus({keyword}={value:g}), synth --condition)")

@@ -6,7 +6,7 @@ Layout (relative to ``out_dir``)::
     audio/<sid>/<recording_id>.wav          16 kHz mono, 16-bit PCM
     transcripts/<recording_id>.TextGrid     MFA-style "<voice> - words/phones" tiers
     truth/speakers.csv  truth/ipus.csv  truth/tokens.csv  truth/f0/<recording_id>.csv
-    truth/effects.md
+    truth/overlaps.csv  truth/effects.md
 
 Determinism: speaker ``i`` draws everything from ``SeedSequence(seed).spawn(n)[i]``
 (profile, voice and audio streams are its children), the lexicon and prompts
@@ -37,6 +37,7 @@ from corpora.synth.session import (
     RecordingPlan,
     RenderedRecording,
     n_utterances,
+    overlaps_ms,
     plan_interview,
     plan_utterance,
     render,
@@ -48,6 +49,7 @@ LEXICON_KEY = 2**31 - 1
 N_LEXICON_WORDS = 300
 N_PROMPTS = 20
 
+OVERLAP_COLUMNS = ("recording_id", "start_s", "end_s")
 RECORDING_COLUMNS = ("recording_id", "path", "kind", "speaker_id", "n_speakers", "channels")
 IPU_COLUMNS = (
     "recording_id",
@@ -210,10 +212,21 @@ def _recording_rows(rec: RenderedRecording) -> tuple[list[list[str]], list[list[
 
 
 def _speaker_job(
-    args: tuple[Path, int, int, Speaker, Voice, float, tuple, tuple, dict | None],
-) -> tuple[list[list[str]], list[list[str]], list[list[str]], float]:
+    args: tuple[Path, int, int, Speaker, Voice, float, tuple, tuple, dict | None, dict[str, float]],
+) -> tuple[list[list[str]], list[list[str]], list[list[str]], float, list[list[str]]]:
     """Plan, render and write every recording of one speaker (runs in a worker)."""
-    out, seed, index, speaker, interviewer, minutes, lexicon, prompts, participants = args
+    (
+        out,
+        seed,
+        index,
+        speaker,
+        interviewer,
+        minutes,
+        lexicon,
+        prompts,
+        participants,
+        conversation,
+    ) = args
     audio_seq = np.random.SeedSequence(seed, spawn_key=(index,)).spawn(4)[3]
     plan_rng, render_rng = (np.random.default_rng(s) for s in audio_seq.spawn(2))
     sid = speaker.speaker_id
@@ -231,10 +244,17 @@ def _speaker_job(
     utt_s = sum(u.duration_ms for u in utts) / 1000
     target = max(minutes * 60 - utt_s, INTERVIEW_SHARE * minutes * 60 * 0.5)
     interview = plan_interview(
-        f"{sid}_interview", voice, interviewer, lexicon, target_s=target, rng=plan_rng
+        f"{sid}_interview",
+        voice,
+        interviewer,
+        lexicon,
+        target_s=target,
+        rng=plan_rng,
+        **conversation,
     )
     plans: list[RecordingPlan] = [interview, *utts]
     rec_rows, ipu_rows, tok_rows = [], [], []
+    overlap_rows = [[p.recording_id, _t(a), _t(b)] for p in plans for a, b in overlaps_ms(p)]
     audio_s = 0.0
     (out / "audio" / sid).mkdir(parents=True, exist_ok=True)
     for plan in plans:
@@ -243,18 +263,22 @@ def _speaker_job(
             # One file per participant (corpora.synth.participants), one row per file.
             files = render_participants(plan, rng=render_rng, **participants)
             rec = files.truth
-            for voice, signal, offset in zip(files.voices, files.signals, files.offsets_s,
-                                             strict=True):
+            for voice, signal, offset in zip(
+                files.voices, files.signals, files.offsets_s, strict=True
+            ):
                 rel = f"audio/{sid}/{rid}_{voice}.wav"
                 sf.write(out / rel, signal, SR, subtype="PCM_16")
-                rec_rows.append([rid, rel, plan.kind, sid, str(len(plan.voices)), f"0:{voice}",
-                                 f"{offset:.3f}"])
+                rec_rows.append(
+                    [rid, rel, plan.kind, sid, str(len(plan.voices)), f"0:{voice}", f"{offset:.3f}"]
+                )
         else:
             rec = render(plan, rng=render_rng)
             rel = f"audio/{sid}/{rid}.wav"
             sf.write(out / rel, rec.signal, SR, subtype="PCM_16")
-            rec_rows.append([rid, rel, plan.kind, sid, str(len(plan.voices)), ""]
-                            + ([] if participants is None else ["0.000"]))
+            rec_rows.append(
+                [rid, rel, plan.kind, sid, str(len(plan.voices)), ""]
+                + ([] if participants is None else ["0.000"])
+            )
         _write_textgrid(out / "transcripts" / f"{rid}.TextGrid", rec)
         f0_rows = [
             [f"{i * 0.01:.6f}", _f(v, 2), s]
@@ -265,10 +289,12 @@ def _speaker_job(
         ipu_rows += a
         tok_rows += b
         audio_s += plan.duration_ms / 1000
-    return rec_rows, ipu_rows, tok_rows, audio_s
+    return rec_rows, ipu_rows, tok_rows, audio_s, overlap_rows
 
 
-def _corpus_toml(seed: int, n_speakers: int, minutes: float) -> str:
+def _corpus_toml(seed: int, n_speakers: int, minutes: float, conversation: dict[str, float]) -> str:
+    # The plan options appear only when on, so a corpus without them is unchanged.
+    extra = "".join(f"{k} = {float(v)!r}\n" for k, v in conversation.items() if v)
     return (
         'name = "speech-profile synthetic reference corpus"\n'
         'language = "es"\n'
@@ -277,7 +303,7 @@ def _corpus_toml(seed: int, n_speakers: int, minutes: float) -> str:
         "\n[synth]\n"
         f"seed = {seed}\n"
         f"n_speakers = {n_speakers}\n"
-        f"minutes_per_speaker = {float(minutes)!r}\n"
+        f"minutes_per_speaker = {float(minutes)!r}\n" + extra
     )
 
 
@@ -310,6 +336,8 @@ def write_corpus(
     per_participant: bool = False,
     crosstalk_db: float = CROSSTALK_DB,
     max_offset_s: float = 0.0,
+    overlap: float = 0.0,
+    backchannel_per_min: float = 0.0,
 ) -> SynthSummary:
     """Synthesise and write the reference corpus with exact ground truth.
 
@@ -333,6 +361,12 @@ def write_corpus(
         Level of the other voice in a participant's file (dB re its own voice).
     max_offset_s : float
         Largest start offset of a participant's file (s); 0: all start together.
+    overlap, backchannel_per_min : float
+        Overlapped turn starts (share of turn changes) and backchannels (per minute
+        of the other voice's speech) in the interviews
+        (:func:`corpora.synth.session.plan_interview`); recorded in corpus.toml when
+        on, the overlaps in ``truth/overlaps.csv`` (empty without them). Both 0 by
+        default: the corpus is then byte for byte the one without these options.
 
     Returns
     -------
@@ -341,7 +375,8 @@ def write_corpus(
     Raises
     ------
     ValueError
-        For ``n_speakers < 1``, ``minutes_per_speaker <= 0``, ``jobs < 1``, or an
+        For ``n_speakers < 1``, ``minutes_per_speaker <= 0``, ``jobs < 1``, a plan
+        option out of range, or an
         ``out_dir`` that exists and is not an empty directory.
     """
     t0 = time.perf_counter()
@@ -351,12 +386,18 @@ def write_corpus(
         raise ValueError(f"minutes_per_speaker must be > 0, got {minutes_per_speaker!r}")
     if jobs is not None and jobs < 1:
         raise ValueError(f"jobs must be >= 1 or None, got {jobs!r}")
+    if not (0 <= overlap <= 1 and 0 <= backchannel_per_min <= 60):
+        raise ValueError(
+            f"overlap must be in [0, 1] and backchannel_per_min in [0, 60], "
+            f"got {overlap!r} and {backchannel_per_min!r}"
+        )
     out = Path(out_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValueError(f"out_dir exists and is not an empty directory: {str(out)!r}")
     for sub in ("audio", "transcripts", "truth/f0"):
         (out / sub).mkdir(parents=True, exist_ok=True)
 
+    conversation = {"overlap": float(overlap), "backchannel_per_min": float(backchannel_per_min)}
     speakers = prof.draw_speakers(n_speakers, seed)
     lexicon, prompts = lexicon_and_prompts(seed)
     if per_participant and not crosstalk_db <= 0:
@@ -367,8 +408,18 @@ def write_corpus(
     if per_participant:
         participants = {"crosstalk_db": float(crosstalk_db), "max_offset_s": float(max_offset_s)}
     tasks = [
-        (out, seed, i, sp, prof.interviewer_for(i), float(minutes_per_speaker), lexicon, prompts,
-         participants)
+        (
+            out,
+            seed,
+            i,
+            sp,
+            prof.interviewer_for(i),
+            float(minutes_per_speaker),
+            lexicon,
+            prompts,
+            participants,
+            conversation,
+        )
         for i, sp in enumerate(speakers)
     ]
     n_jobs = min(jobs or os.cpu_count() or 1, n_speakers)
@@ -382,6 +433,7 @@ def write_corpus(
     ipu_rows = sorted((r for res in results for r in res[1]), key=lambda r: (r[0], r[1]))
     tok_rows = sorted((r for res in results for r in res[2]), key=lambda r: (r[0], float(r[6])))
     audio_s = float(sum(res[3] for res in results))
+    overlap_rows = sorted((r for res in results for r in res[4]), key=lambda r: (r[0], float(r[1])))
 
     _write_csv(
         out / "speakers.csv",
@@ -413,8 +465,9 @@ def write_corpus(
     )
     _write_csv(out / "truth" / "ipus.csv", IPU_COLUMNS, ipu_rows)
     _write_csv(out / "truth" / "tokens.csv", TOKEN_COLUMNS, tok_rows)
+    _write_csv(out / "truth" / "overlaps.csv", OVERLAP_COLUMNS, overlap_rows)
     (out / "truth" / "effects.md").write_text(effects_markdown(), encoding="utf-8")
     (out / "corpus.toml").write_text(
-        _corpus_toml(seed, n_speakers, minutes_per_speaker), encoding="utf-8"
+        _corpus_toml(seed, n_speakers, minutes_per_speaker, conversation), encoding="utf-8"
     )
     return SynthSummary(out, n_speakers, len(rec_rows), audio_s, time.perf_counter() - t0)
