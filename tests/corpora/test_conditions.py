@@ -15,14 +15,17 @@ from scipy.signal import welch
 
 from corpora.synth import write_corpus
 from corpora.synth.conditions import (
+    PLAN_CONDITIONS,
     PRESETS,
     agc,
+    apply_conditions,
     codec_roundtrip,
     degrade_corpus,
     packet_loss,
     parse_conditions,
     reverb,
     room_impulse_response,
+    split_conditions,
 )
 
 SR = 16000
@@ -154,9 +157,10 @@ def test_degrade_corpus_keeps_truth_changes_audio_and_is_reproducible(
     clean_corpus: Path, tmp_path: Path
 ) -> None:
     copies = [tmp_path / "a", tmp_path / "b"]
+    signal = split_conditions(PRESETS["webconf"])[1]
     for copy in copies:
         shutil.copytree(clean_corpus, copy)
-        degrade_corpus(copy, PRESETS["webconf"], seed=9)
+        degrade_corpus(copy, signal, seed=9)
     listing = pd.read_csv(clean_corpus / "recordings.csv", dtype=str)
     for path in sorted((clean_corpus / "truth").rglob("*")):
         if path.is_file():
@@ -168,7 +172,50 @@ def test_degrade_corpus_keeps_truth_changes_audio_and_is_reproducible(
         assert not np.allclose(clean, degraded, atol=1e-3)
         assert _digest(copies[0] / rel) == _digest(copies[1] / rel)
     written = pd.read_csv(copies[0] / "truth" / "conditions.csv")
-    assert dict(zip(written["condition"], written["strength"], strict=True)) == PRESETS["webconf"]
+    assert dict(zip(written["condition"], written["strength"], strict=True)) == signal
+
+
+def test_plan_conditions_are_split_off_and_go_to_the_synthesiser() -> None:
+    plan, signal = split_conditions(parse_conditions("webconf,overlap=0.2"))
+    assert plan == {"overlap": 0.2, "backchannel_per_min": 4.0}  # write_corpus's keywords
+    assert set(PLAN_CONDITIONS) == {"overlap", "backchannel"}
+    assert set(signal) == {"reverb", "agc", "opus", "loss"}
+    assert list(signal) == ["reverb", "agc", "opus", "loss"]  # the order they apply in
+    with pytest.raises(ValueError, match=r"overlap .* \[0, 1\], got 1.5"):
+        parse_conditions("overlap=1.5")
+    with pytest.raises(ValueError, match="changes the interview plan"):
+        apply_conditions(_speechlike(0.5), SR, {"backchannel": 4.0}, rng=np.random.default_rng(0))
+
+
+def test_degrade_corpus_refuses_plan_conditions_the_corpus_was_not_written_with(
+    clean_corpus: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(clean_corpus, copy)
+    with pytest.raises(ValueError, match=r"corpus.toml: overlap = 0.0, but 0.15 was asked"):
+        degrade_corpus(copy, PRESETS["webconf"], seed=9)
+
+
+def test_webconf_corpus_has_its_plan_conditions_in_corpus_toml_and_the_truth(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from speech.cli import app
+
+    out = tmp_path / "call"
+    result = CliRunner().invoke(app, ["synth", str(out), "--speakers", "1", "--minutes", "0.5",
+                                      "--jobs", "1", "--condition", "webconf,backchannel=12"])
+    assert result.exit_code == 0, result.output
+    meta = (out / "corpus.toml").read_text()
+    assert "overlap = 0.15\n" in meta and "backchannel_per_min = 12.0\n" in meta
+    written = pd.read_csv(out / "truth" / "conditions.csv")
+    assert dict(zip(written["condition"], written["strength"], strict=True)) == {
+        **PRESETS["webconf"], "backchannel": 12.0}
+    ipus = pd.read_csv(out / "truth" / "ipus.csv")
+    interview = ipus[ipus["recording_id"] == "S001_interview"]
+    assert interview["speaker_id"].nunique() == 2
+    assert (pd.read_csv(out / "truth" / "overlaps.csv")["recording_id"] == "S001_interview").all()
 
 
 def test_cli_refuses_an_unknown_condition(tmp_path: Path) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +27,13 @@ from corpora.synth import (
 from corpora.synth import profiles as prof
 from corpora.synth.corpus import lexicon_and_prompts
 from corpora.synth.filter import cascade_filter, resonator_polynomials
+from corpora.synth.session import (
+    BACKCHANNELS,
+    plan_interview,
+    render,
+    render_voices,
+    voice_plan,
+)
 from corpora.synth.text import draw_phrase
 from corpora.synth.tracks import smooth_steps
 
@@ -448,3 +458,150 @@ def test_gate_pauses_with_a_hold_keeps_short_pauses(corpus: Path, tmp_path: Path
     assert short and long_
     with pytest.raises(ValueError, match="min_pause_s"):
         gate_pauses(gated, min_pause_s=-1)
+
+
+# --- conversation: overlapping turn starts and backchannels ------------------------------------
+
+#: sha256 of a corpus (1 speaker, seed 0, 0.2 min) written before the plan options existed:
+#: with them off, not one byte may change.
+BEFORE_PLAN_OPTIONS = {
+    "audio/S001/S001_interview.wav":
+        "915cd5d8847533d758491003f17e324e54ad0009ec11d2d3f57207489327348d",
+    "audio/S001/S001_u01.wav":
+        "d3fd9c8ca115ec556c836ded8367aecc0ba20bbeebf68dd2fbd3d6be9ec00b36",
+    "corpus.toml":
+        "61aaaca331af5bce8f40f07bee775c0889775d4179ff908465cbf39dc6dada0f",
+    "recordings.csv":
+        "a123d16e1dbaa78957a02de3330e8494c57b18797f86f8ed7f9e89580182d4da",
+    "transcripts/S001_interview.TextGrid":
+        "c59eaa01c533dbdb5371a0ad0ca5a762594eae6d984cbb5c52bbda78e9c8b079",
+    "truth/f0/S001_interview.csv":
+        "dcaf3d2a9906f292166690ac414020e5d0f0f732815f7df771ce6f57e69f7300",
+    "truth/ipus.csv":
+        "9f399c6d41aeb537f5798b64ee385deda4db1718845b9fd7caabac2704ffb538",
+    "truth/tokens.csv":
+        "0c0250cd489e44f4199748148d6af81ca350cd855c4a2b1bf5d952da8db03ab1",
+}  # fmt: skip
+
+
+def test_without_the_plan_options_the_corpus_is_byte_identical(tmp_path: Path) -> None:
+    write_corpus(tmp_path / "c", n_speakers=1, seed=0, minutes_per_speaker=0.2, jobs=1)
+    digests = {rel: hashlib.sha256((tmp_path / "c" / rel).read_bytes()).hexdigest()
+               for rel in BEFORE_PLAN_OPTIONS}
+    assert digests == BEFORE_PLAN_OPTIONS
+    assert (tmp_path / "c" / "truth" / "overlaps.csv").read_text() == "recording_id,start_s,end_s\n"
+
+
+@pytest.fixture(scope="module")
+def long_plan():
+    """A one-hour interview with 15 % overlapped turn changes and 4 backchannels/min."""
+    speaker = draw_speakers(1, seed=0)[0]
+    lexicon, _ = lexicon_and_prompts(0)
+    return plan_interview("X_interview", speaker.voice, prof.interviewer_for(0), lexicon,
+                          target_s=3600, rng=np.random.default_rng(7), overlap=0.15,
+                          backchannel_per_min=4.0)
+
+
+def test_overlapped_turn_starts_come_at_the_requested_share(long_plan) -> None:
+    turns = [i for i in long_plan.ipus if not i.backchannel]
+    changes = [(a, b) for a, b in itertools.pairwise(turns) if a.turn != b.turn]
+    lead = np.array([a.end_ms - b.start_ms for a, b in changes])
+    assert len(changes) > 400
+    assert abs(np.mean(lead > 0) - 0.15) < 0.05  # binomial SD ~0.016
+    early = lead[lead > 0]
+    assert early.min() >= 100 and early.max() <= 600
+    gaps = -lead[lead <= 0]
+    assert gaps.min() >= 300 and gaps.max() <= 900
+
+
+def test_backchannels_come_at_the_requested_rate_from_the_list(long_plan) -> None:
+    turns = [i for i in long_plan.ipus if not i.backchannel]
+    backchannels = [i for i in long_plan.ipus if i.backchannel]
+    for voice in long_plan.voices:
+        other_min = sum(i.end_ms - i.start_ms for i in turns if i.voice != voice) / 60000
+        mine = [i for i in backchannels if i.voice == voice]
+        assert len(mine) / other_min == pytest.approx(4.0, rel=0.2)
+    assert {w.spelling for i in backchannels for w in i.words} <= {w.spelling for w in BACKCHANNELS}
+    assert len({i.words[0].spelling for i in backchannels}) == len(BACKCHANNELS)
+    lengths = np.array([i.end_ms - i.start_ms for i in backchannels])
+    assert lengths.min() >= 150 and lengths.max() <= 500
+    # Heard inside the other voice's turn, never over the listener's own speech.
+    for bc in backchannels:
+        host = [i for i in turns if i.turn == bc.turn]
+        assert host[0].voice != bc.voice
+        assert host[0].start_ms <= bc.start_ms and bc.end_ms <= host[-1].end_ms
+    for voice in long_plan.voices:
+        own = sorted((i.start_ms, i.end_ms) for i in long_plan.ipus if i.voice == voice)
+        assert all(b[0] > a[1] for a, b in itertools.pairwise(own))
+    starts = [i.start_ms for i in long_plan.ipus]
+    assert starts == sorted(starts)
+
+
+@pytest.fixture(scope="module")
+def conversation(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("conversation") / "c"
+    write_corpus(out, n_speakers=1, seed=2, minutes_per_speaker=0.6, jobs=1, overlap=0.5,
+                 backchannel_per_min=10.0)
+    return out
+
+
+def test_truth_overlaps_are_the_intersections_of_the_voices(conversation: Path) -> None:
+    ipus = pd.read_csv(conversation / "truth" / "ipus.csv")
+    overlaps = pd.read_csv(conversation / "truth" / "overlaps.csv")
+    assert len(overlaps) >= 3
+    for rid, group in ipus.groupby("recording_id"):
+        # Voices on a 1 ms grid; two at once is an overlap.
+        n = round(group["end_s"].max() * 1000) + 2
+        count = np.zeros(n, int)
+        for _, voice in group.groupby("speaker_id"):
+            on = np.zeros(n, int)
+            for a, b in zip(voice["start_s"], voice["end_s"], strict=True):
+                on[round(a * 1000) : round(b * 1000)] = 1
+            count += on
+        both = np.r_[0, (count >= 2).astype(int), 0]
+        edges = np.flatnonzero(np.diff(both))
+        mine = overlaps[overlaps["recording_id"] == rid]
+        assert np.round(mine[["start_s", "end_s"]].to_numpy().ravel() * 1000).tolist() == (
+            edges.tolist())
+
+
+def test_textgrid_keeps_one_valid_tier_per_voice_with_overlaps(conversation: Path) -> None:
+    from corpora.transcripts import read_transcript
+
+    ipus = pd.read_csv(conversation / "truth" / "ipus.csv")
+    rid = "S001_interview"
+    grid = textgrid.openTextgrid(str(conversation / "transcripts" / f"{rid}.TextGrid"), False)
+    table = read_transcript(conversation / "transcripts" / f"{rid}.TextGrid")
+    assert set(table["speaker"]) == set(ipus.loc[ipus.recording_id == rid, "speaker_id"])
+    backchannel = ipus["text"].isin([w.spelling for w in BACKCHANNELS])
+    assert backchannel.sum() >= 3
+    for sid, mine in ipus[ipus.recording_id == rid].groupby("speaker_id"):
+        words = grid.getTier(f"{sid} - words").entries
+        assert {e.label for e in words} >= set(" ".join(mine["text"]).split())
+        spans = sorted((e.start, e.end) for e in words)
+        assert all(b[0] >= a[1] for a, b in itertools.pairwise(spans))
+    # Frames where both voices voice have no single planted F0.
+    f0 = pd.read_csv(conversation / "truth" / "f0" / f"{rid}.csv", keep_default_na=False,
+                     dtype=str)
+    both = f0["speaker_id"].str.contains("+", regex=False)
+    assert both.any() and (f0.loc[both, "f0_hz"] == "").all()
+
+
+def test_render_voices_gives_each_voice_alone_on_the_full_timeline(long_plan) -> None:
+    plan = replace(long_plan, duration_ms=20000,
+                   ipus=tuple(i for i in long_plan.ipus if i.end_ms < 19000))
+    voices = render_voices(plan, rng=np.random.default_rng(3))
+    mixed = render(plan, rng=np.random.default_rng(3))
+    assert set(voices.tracks) == {v.speaker_id for v in plan.voices}
+    for sid, track in voices.tracks.items():
+        assert track.size == mixed.signal.size
+        silent = np.ones(track.size, bool)
+        for i in voice_plan(plan, sid).ipus:
+            silent[(i.start_ms - 60) * 16 : (i.end_ms + 60) * 16] = False
+        assert np.all(track[silent] == 0) and np.any(track[~silent] != 0)
+    # The mix is the voices' sum plus the noise floor, peak-normalised.
+    total = sum(voices.tracks.values())
+    assert np.corrcoef(total, mixed.signal)[0, 1] > 0.999
+    assert [r.ipu_id for r in voices.ipus] == [r.ipu_id for r in mixed.ipus]
+    with pytest.raises(ValueError, match="no voice 'Z'"):
+        voice_plan(plan, "Z")

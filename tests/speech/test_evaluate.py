@@ -94,3 +94,59 @@ def test_reference_textgrids_in_speaker_folders_take_the_corpus_ids(tmp_path):
     ipus, _ = load_reference(tmp_path)
     assert sorted(ipus["recording_id"]) == ["R01_sa1", "R02_sa1", "R02_sx9"]
     assert dict(zip(ipus["recording_id"], ipus["speaker_id"], strict=True))["R01_sa1"] == "R01"
+
+
+# --- overlapping reference IPUs --------------------------------------------------------------
+
+
+def _overlap_case(tmp_path, segments, method="cluster"):
+    """A reference with an overlapped turn start (B joins 0.3 s before A ends) and a
+    backchannel of A inside B's IPU, and a store holding ``segments`` for it."""
+    ref = pd.DataFrame({"recording_id": "R", "speaker_id": ["A", "B", "A", "A"],
+                        "start_s": [0.5, 2.7, 3.5, 6.0], "end_s": [3.0, 5.0, 3.8, 8.0]})
+    (tmp_path / "ref" / "truth").mkdir(parents=True)
+    ref.to_csv(tmp_path / "ref" / "truth" / "ipus.csv", index=False)
+    ref.assign(is_vowel=True)[["recording_id", "speaker_id", "start_s", "is_vowel"]].to_csv(
+        tmp_path / "ref" / "truth" / "tokens.csv", index=False)
+    store = Store(tmp_path / "store")
+    seg = pd.DataFrame(segments, columns=["speaker_id", "start_s", "end_s"]).assign(
+        recording_id="R", n_nuclei=1)
+    store.write_partition("segments", "R", seg)
+    store.write_partition("recordings", "R", pd.DataFrame(
+        {"recording_id": ["R"], "kind": ["interview"], "method": [method], "speaker_id": ["A"]}))
+    return store, tmp_path / "ref"
+
+
+def test_overlap_spans_are_the_intersections_of_different_voices():
+    from speech.evaluate import overlap_spans
+
+    ref = pd.DataFrame({"speaker_id": ["A", "B", "A", "A", "B"],
+                        "start_s": [0.5, 2.7, 3.5, 6.0, 7.9], "end_s": [3.0, 5.0, 3.8, 8.0, 9.0]})
+    assert overlap_spans(ref).tolist() == [[2.7, 3.0], [3.5, 3.8], [7.9, 8.0]]
+    assert overlap_spans(ref[ref["speaker_id"] == "A"]).shape == (0, 2)
+
+
+def test_boundaries_inside_the_other_voice_are_not_scored_in_a_mix(tmp_path):
+    # The voice switches inside the overlap; the backchannel is inside B's speech.
+    store, ref = _overlap_case(tmp_path, [("A", 0.5, 2.85), ("B", 2.85, 5.0), ("A", 6.0, 8.0)])
+    per_recording, _, summary = evaluate(store, ref)
+    assert summary["boundary_f1"] == 1.0
+    assert per_recording.loc[0, ["n_ref", "n_est", "n_hit"]].tolist() == [4, 4, 4]
+    assert summary["attribution_accuracy"] == 1.0
+    # One segment over the whole overlapped change is as right for the boundaries ...
+    store, ref = _overlap_case(tmp_path / "merged", [("A", 0.5, 5.0), ("A", 6.0, 8.0)])
+    per_recording, _, summary = evaluate(store, ref)
+    assert summary["boundary_f1"] == 1.0
+    assert summary["attribution_accuracy"] == 1.0  # ... and A covers it longer (2.8 s > 2.3 s)
+    # ... but a boundary off by more than the tolerance outside an overlap still misses.
+    store, ref = _overlap_case(tmp_path / "late", [("A", 0.5, 5.0), ("A", 6.2, 8.0)])
+    assert evaluate(store, ref)[2]["boundary_f1"] == pytest.approx(0.75)
+
+
+def test_channel_attribution_scores_every_edge(tmp_path):
+    # One voice per channel: B's start inside A's speech is audible in B's channel.
+    store, ref = _overlap_case(tmp_path, [("A", 0.5, 2.85), ("B", 2.85, 5.0), ("A", 6.0, 8.0)],
+                               method="channel")
+    per_recording, _, summary = evaluate(store, ref)
+    assert per_recording.loc[0, ["n_ref", "n_est"]].tolist() == [8, 6]
+    assert summary["boundary_f1"] < 0.8
