@@ -254,7 +254,7 @@ def _speaker_job(
     )
     plans: list[RecordingPlan] = [interview, *utts]
     rec_rows, ipu_rows, tok_rows = [], [], []
-    overlap_rows = [[p.recording_id, _t(a), _t(b)] for p in plans for a, b in overlaps_ms(p)]
+    overlap_rows: list[list[str]] = []
     audio_s = 0.0
     (out / "audio" / sid).mkdir(parents=True, exist_ok=True)
     for plan in plans:
@@ -285,6 +285,8 @@ def _speaker_job(
             for i, (v, s) in enumerate(zip(rec.f0_hz.tolist(), rec.f0_speaker, strict=True))
         ]
         _write_csv(out / "truth" / "f0" / f"{rid}.csv", ("time_s", "f0_hz", "speaker_id"), f0_rows)
+        # From the rendered plan: per-participant files may delay it (offsets).
+        overlap_rows += [[rid, _t(a), _t(b)] for a, b in overlaps_ms(rec.plan)]
         a, b = _recording_rows(rec)
         ipu_rows += a
         tok_rows += b

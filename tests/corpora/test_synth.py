@@ -605,3 +605,16 @@ def test_render_voices_gives_each_voice_alone_on_the_full_timeline(long_plan) ->
     assert [r.ipu_id for r in voices.ipus] == [r.ipu_id for r in mixed.ipus]
     with pytest.raises(ValueError, match="no voice 'Z'"):
         voice_plan(plan, "Z")
+
+
+def test_truth_overlaps_follow_per_participant_files_with_offsets(tmp_path: Path) -> None:
+    from speech.evaluate import overlap_spans
+
+    out = tmp_path / "pp"
+    write_corpus(out, n_speakers=1, seed=2, minutes_per_speaker=0.4, jobs=1,
+                 per_participant=True, max_offset_s=1.0, overlap=0.5, backchannel_per_min=10.0)
+    ipus = pd.read_csv(out / "truth" / "ipus.csv")
+    overlaps = pd.read_csv(out / "truth" / "overlaps.csv")
+    expected = overlap_spans(ipus[ipus["recording_id"] == "S001_interview"])
+    assert len(expected) >= 2
+    assert np.allclose(overlaps[["start_s", "end_s"]].to_numpy(), expected)
