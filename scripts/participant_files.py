@@ -37,7 +37,7 @@ import soundfile as sf
 
 from corpora.corpus import read_corpus
 from corpora.synth import write_corpus
-from corpora.synth.conditions import degrade_corpus, parse_conditions
+from corpora.synth.conditions import degrade_corpus, parse_conditions, split_conditions
 from features.evaluation import boundary_scores
 from speech.evaluate import _attribution, load_reference
 from speech.segmentation import SegmentationConfig, segment_recording
@@ -64,6 +64,7 @@ def parse_case(text: str) -> dict:
 
 def build(out: Path, case: dict, *, speakers: int, minutes: float, seed: int) -> None:
     """Write the case's corpus into ``out``."""
+    conditions = parse_conditions(case["condition"]) if case["condition"] else {}
     write_corpus(
         out,
         n_speakers=speakers,
@@ -73,6 +74,7 @@ def build(out: Path, case: dict, *, speakers: int, minutes: float, seed: int) ->
         per_participant=True,
         crosstalk_db=case["crosstalk_db"],
         max_offset_s=case["max_offset_s"],
+        **split_conditions(conditions)[0],  # webconf's overlap and backchannels: in the plan
     )
     if case["gain_db"]:
         rows = pd.read_csv(out / "recordings.csv", dtype=str, keep_default_na=False)
@@ -80,8 +82,8 @@ def build(out: Path, case: dict, *, speakers: int, minutes: float, seed: int) ->
         for rel in own["path"]:
             y, sr = sf.read(out / rel, dtype="float64")
             sf.write(out / rel, y * 10 ** (case["gain_db"] / 20), sr, subtype="PCM_16")
-    if case["condition"]:
-        degrade_corpus(out, parse_conditions(case["condition"]), seed=seed)
+    if conditions:
+        degrade_corpus(out, conditions, seed=seed)
 
 
 def _f0_errors(out: Path, recording_id: str, f0: np.ndarray, hop_s: float) -> np.ndarray:
