@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 #: Version of the feature set: bump it when a name or a definition changes.
-FEATURE_SET_VERSION = "1.3"
+FEATURE_SET_VERSION = "1.4"
 
 #: Levels, finest last: the table a feature is a column of.
 LEVELS: tuple[str, ...] = ("recording", "speaker", "segment", "token")

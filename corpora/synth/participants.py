@@ -30,6 +30,7 @@ from corpora.synth.session import (
     RecordingPlan,
     RenderedRecording,
     render,
+    voice_plan,
 )
 
 __all__ = [
@@ -37,7 +38,6 @@ __all__ = [
     "ParticipantFiles",
     "delay_plan",
     "render_participants",
-    "voice_plan",
 ]
 
 #: Default level of the other voices in a participant's file (dB re its own voice).
@@ -71,11 +71,11 @@ class ParticipantFiles:
     truth: RenderedRecording
 
 
-def voice_plan(plan: RecordingPlan, speaker_id: str) -> RecordingPlan:
-    """The plan's IPUs of one voice (the same objects), that voice alone in ``voices``."""
+def _alone(plan: RecordingPlan, speaker_id: str) -> RecordingPlan:
+    """:func:`corpora.synth.session.voice_plan` with that voice alone in ``voices``
+    (so that it renders at the level of a plan's main voice)."""
     voice = next(v for v in plan.voices if v.speaker_id == speaker_id)
-    ipus = tuple(ipu for ipu in plan.ipus if ipu.voice.speaker_id == speaker_id)
-    return replace(plan, ipus=ipus, voices=(voice,))
+    return replace(voice_plan(plan, speaker_id), voices=(voice,))
 
 
 def delay_plan(plan: RecordingPlan, lead_ms: int) -> RecordingPlan:
@@ -143,7 +143,7 @@ def render_participants(
     if max_offset_s > 0:
         plan = delay_plan(plan, int(np.ceil(max_offset_s * 1000)) + 200)
     voices = tuple(v.speaker_id for v in plan.voices)
-    stems = [render(voice_plan(plan, v), rng=rng, sr=sr) for v in voices]
+    stems = [render(_alone(plan, v), rng=rng, sr=sr) for v in voices]
     levels = [stem.signal.astype(np.float64) / _speech_rms(stem, sr) for stem in stems]
     gain = 10.0 ** (crosstalk_db / 20.0)
     n = levels[0].size

@@ -13,7 +13,7 @@ from corpora.corpus import read_corpus
 from corpora.synth import draw_speakers, write_corpus
 from corpora.synth import profiles as prof
 from corpora.synth.corpus import lexicon_and_prompts
-from corpora.synth.participants import render_participants, voice_plan
+from corpora.synth.participants import render_participants
 from corpora.synth.session import SR, plan_interview
 
 
@@ -35,13 +35,6 @@ def _spans(plan, voice: str, offset_s: float = 0.0) -> np.ndarray:
 def _rms_db(y: np.ndarray, spans: np.ndarray) -> float:
     x = np.concatenate([y[a:b] for a, b in spans]).astype(np.float64)
     return 10 * np.log10(np.mean(x**2))
-
-
-def test_voice_plan_keeps_one_voices_ipus(plan):
-    interviewee = plan.voices[0].speaker_id
-    mine = voice_plan(plan, interviewee)
-    assert mine.voices == plan.voices[:1] and mine.duration_ms == plan.duration_ms
-    assert [i for i in plan.ipus if i.voice.speaker_id == interviewee] == list(mine.ipus)
 
 
 @pytest.mark.parametrize("crosstalk_db", [-20.0, -30.0])
