@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
+import speech.pass_two as pass_two
 import speech.segmentation as segmentation
 from corpora.corpus import Recording
 from corpora.synth import write_corpus
@@ -77,19 +78,19 @@ def accuracy(n_speakers: int, minutes: float) -> None:
 
 def speed(repeats: int, seconds: float) -> None:
     calls = []
-    original = segmentation.measure_vowels
+    original = pass_two.measure_vowels
 
     def record(y, sr, tokens, **kwargs):
         calls.append((np.array(y), sr, np.array(tokens), kwargs))
         return original(y, sr, tokens, **kwargs)
 
-    segmentation.measure_vowels = record
+    pass_two.measure_vowels = record
     with tempfile.TemporaryDirectory() as tmp:
         audio = synthetic_speech(Path(tmp) / "bench.wav", seconds)
         recording = Recording(audio.stem, audio, "interview", "BENCH", 2)
         segmentation.segment_recording(recording, segmentation.SegmentationConfig(
             engine="praat"))
-    segmentation.measure_vowels = original
+    pass_two.measure_vowels = original
     n_tokens = sum(c[2].shape[0] for c in calls)
     print(f"{len(calls)} vowel-stage calls, {n_tokens} tokens, 10 ceilings each")
     times: dict[str, list[float]] = {"vectorised": [], "praat": []}

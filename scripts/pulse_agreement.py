@@ -191,18 +191,19 @@ def speed(
 def pipeline_inputs(seconds: float) -> tuple[list[tuple[np.ndarray, float]], list]:
     """The signals and pitch ranges the pipeline hands ``voice_quality`` (one voice's
     joined segments per block) on ``seconds`` of the bench's synthetic interview."""
+    import speech.overlap as overlap
     import speech.segmentation as segmentation
     from corpora.corpus import Recording
 
     signals, ranges = [], []
-    measure = segmentation.voice_quality
+    measure = overlap.voice_quality  # what speech.overlap.voice_quality_outside calls
 
     def record(y, sr, spans, **kwargs):
         signals.append((np.asarray(y, dtype=np.float64), float(sr)))
         ranges.append((kwargs["pitch_floor_hz"], kwargs["pitch_ceiling_hz"]))
         return measure(y, sr, spans, **kwargs)
 
-    segmentation.voice_quality = record
+    overlap.voice_quality = record
     try:
         with tempfile.TemporaryDirectory() as tmp:
             audio = synthetic_speech(Path(tmp) / "bench.wav", seconds)
@@ -211,7 +212,7 @@ def pipeline_inputs(seconds: float) -> tuple[list[tuple[np.ndarray, float]], lis
                 recording, segmentation.SegmentationConfig(token_voices="none")
             )
     finally:
-        segmentation.voice_quality = measure
+        overlap.voice_quality = measure
     return signals, ranges
 
 

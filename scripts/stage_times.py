@@ -33,6 +33,7 @@ import features.formants as formants
 import features.tracks as tracks
 import features.voice as voice
 import speech.pass_one as pass_one
+import speech.pass_two as pass_two
 import speech.segmentation as segmentation
 from corpora.corpus import Recording
 from speech.bench import one_cpu, synthetic_speech
@@ -75,7 +76,7 @@ def _instrument() -> None:
                                 (pass_one, "intensity_db", "intensity"),
                                 (pass_one, "voice_frames", "MFCC frames"),
                                 (segmentation, "labels_from_clusters", "clustering"),
-                                (segmentation, "sibilant_measures", "/s/ tokens")):
+                                (pass_two, "sibilant_measures", "/s/ tokens")):
         setattr(module, name, _timed(label, getattr(module, name)))
     formants.formant_tracks = _timed("Fast Track: Burg analyses", formants.formant_tracks)
     formants.select_ceilings = _timed("Fast Track: ceiling choice", formants.select_ceilings)

@@ -329,6 +329,30 @@ def truth_speaker_row(sp: Speaker) -> list[str]:
     ]
 
 
+def _check_options(
+    out: Path,
+    n_speakers: int,
+    minutes_per_speaker: float,
+    jobs: int | None,
+    overlap: float,
+    backchannel_per_min: float,
+) -> None:
+    """:func:`write_corpus`'s argument checks (ValueError naming the value)."""
+    if not isinstance(n_speakers, int | np.integer) or n_speakers < 1:
+        raise ValueError(f"n_speakers must be an integer >= 1, got {n_speakers!r}")
+    if not minutes_per_speaker > 0:
+        raise ValueError(f"minutes_per_speaker must be > 0, got {minutes_per_speaker!r}")
+    if jobs is not None and jobs < 1:
+        raise ValueError(f"jobs must be >= 1 or None, got {jobs!r}")
+    if not (0 <= overlap <= 1 and 0 <= backchannel_per_min <= 60):
+        raise ValueError(
+            f"overlap must be in [0, 1] and backchannel_per_min in [0, 60], "
+            f"got {overlap!r} and {backchannel_per_min!r}"
+        )
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ValueError(f"out_dir exists and is not an empty directory: {str(out)!r}")
+
+
 def write_corpus(
     out_dir: str | Path,
     n_speakers: int = 40,
@@ -382,32 +406,21 @@ def write_corpus(
         ``out_dir`` that exists and is not an empty directory.
     """
     t0 = time.perf_counter()
-    if not isinstance(n_speakers, int | np.integer) or n_speakers < 1:
-        raise ValueError(f"n_speakers must be an integer >= 1, got {n_speakers!r}")
-    if not minutes_per_speaker > 0:
-        raise ValueError(f"minutes_per_speaker must be > 0, got {minutes_per_speaker!r}")
-    if jobs is not None and jobs < 1:
-        raise ValueError(f"jobs must be >= 1 or None, got {jobs!r}")
-    if not (0 <= overlap <= 1 and 0 <= backchannel_per_min <= 60):
-        raise ValueError(
-            f"overlap must be in [0, 1] and backchannel_per_min in [0, 60], "
-            f"got {overlap!r} and {backchannel_per_min!r}"
-        )
     out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ValueError(f"out_dir exists and is not an empty directory: {str(out)!r}")
+    _check_options(out, n_speakers, minutes_per_speaker, jobs, overlap, backchannel_per_min)
     for sub in ("audio", "transcripts", "truth/f0"):
         (out / sub).mkdir(parents=True, exist_ok=True)
 
     conversation = {"overlap": float(overlap), "backchannel_per_min": float(backchannel_per_min)}
     speakers = prof.draw_speakers(n_speakers, seed)
     lexicon, prompts = lexicon_and_prompts(seed)
-    if per_participant and not crosstalk_db <= 0:
-        raise ValueError(f"crosstalk_db must be <= 0 dB, got {crosstalk_db!r}")
-    if per_participant and not max_offset_s >= 0:
-        raise ValueError(f"max_offset_s must be >= 0 s, got {max_offset_s!r}")
     participants = None
     if per_participant:
+        if not (crosstalk_db <= 0 and max_offset_s >= 0):
+            raise ValueError(
+                f"crosstalk_db must be <= 0 dB and max_offset_s >= 0 s, "
+                f"got {crosstalk_db!r} and {max_offset_s!r}"
+            )
         participants = {"crosstalk_db": float(crosstalk_db), "max_offset_s": float(max_offset_s)}
     tasks = [
         (
