@@ -32,6 +32,7 @@ import parselmouth
 import features.formants as formants
 import features.tracks as tracks
 import features.voice as voice
+import features.voice_report as voice_report
 import speech.pass_one as pass_one
 import speech.pass_two as pass_two
 import speech.segmentation as segmentation
@@ -62,7 +63,8 @@ def _instrument() -> None:
 
     parselmouth.Sound.to_pitch_ac = to_pitch_ac
     tracks.pitch_ac = _timed("vectorised pitch, 10 ms passes", tracks.pitch_ac)
-    voice.pitch_ac = _timed("vectorised pitch, voice-quality pitch", voice.pitch_ac)
+    voice_report.pitch_ac = _timed("vectorised pitch, voice-quality pitch",
+                                   voice_report.pitch_ac)
     call = voice.call
 
     def praat_call(*args, **kwargs):

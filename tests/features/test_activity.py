@@ -16,7 +16,6 @@ from features.activity import (
     silero_activity,
     silero_probability,
     speech_intervals,
-    trim_runs,
     voice_activity,
 )
 from features.frames import n_frames
@@ -277,13 +276,3 @@ def test_agc_pumped_pauses_are_not_speech():
     np.testing.assert_allclose(detect(y), spans, atol=0.05)
     pumped = detect(y, local_margin_db=-np.inf)  # without the local floor
     assert np.abs(pumped - np.array(spans)).max() > 0.1
-
-
-def test_trim_runs_keeps_the_span_between_kept_frames():
-    mask = np.array([0, 1, 1, 1, 1, 0, 1, 1, 0, 1, 1], dtype=bool)
-    keep = np.array([0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0], dtype=bool)
-    np.testing.assert_array_equal(trim_runs(mask, keep),
-                                  [0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0])
-    np.testing.assert_array_equal(trim_runs(mask, keep, leading=False),
-                                  [0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0])
-    assert not trim_runs(np.zeros(4, bool), np.ones(4, bool)).any()

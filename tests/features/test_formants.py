@@ -14,7 +14,6 @@ from corpora.synth.profiles import Voice
 from features.formants import (
     band_limited_ceilings,
     default_ceilings,
-    formant_track_at,
     formant_tracks,
     measure_vowels,
 )
@@ -210,28 +209,3 @@ def test_ceilings_stay_below_the_source_nyquist_frequency():
     top = 0.95 * 11025 / 2
     np.testing.assert_allclose(ceilings, [*male[male < top], top])
     assert n == 5
-
-
-def test_formants_are_read_at_the_f1_maximum_past_a_glide():
-    # A rising diphthong [je]: F1 climbs from 300 to 500 Hz over the first 60 % and
-    # F2 falls from 2600 to 2000 Hz, then both hold. The midpoint is still in the
-    # glide; the F1 maximum (on its slow arc) is on the vowel's plateau.
-    from features.formants import FormantTracks, _f1_max_values
-
-    n = 41
-    u = np.linspace(0, 1, n)
-    rise = np.clip(u / 0.6, 0, 1)
-    f = np.stack([300 + 200 * rise, 2600 - 600 * rise, np.full(n, 3000.0)])[None]
-    tracks = FormantTracks(times_s=u * 0.2, freqs_hz=f, ceilings_hz=np.array([5000.0]),
-                           time_step_s=0.005, bandwidths_hz=np.full_like(f, 80.0),
-                           frame_offset_s=np.zeros(n))
-    sel = {"lo": np.array([0]), "n_frames": np.array([n])}
-    freqs, bands, where = _f1_max_values(tracks, sel, np.array([0]), 5)
-    assert where[0] >= 0.6
-    assert freqs[0, 0] == pytest.approx(500, rel=0.02)
-    assert freqs[0, 1] == pytest.approx(2000, rel=0.02)
-    assert bands[0, 0] == pytest.approx(80.0)
-    # the midpoint reads the glide
-    mid = formant_track_at(f, sel["lo"], sel["n_frames"], np.array([0.5]), index=np.array([0]),
-                           n_coefficients=5)
-    assert mid[0, 0, 0] < 480
