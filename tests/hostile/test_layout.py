@@ -49,8 +49,9 @@ def test_duplicate_recording_id_keeps_the_first_and_the_others_finish(hostile):
     shutil.copy(hostile.root / "audio/S001/S001_u01.wav", hostile.root / "audio/S001/copy.wav")
     hostile.add_recording("S002_u01", "audio/S001/copy.wav")
     assert _problems(hostile) == [
-        "recordings.csv:4: column 'recording_id': duplicate recording id (first on line 3) "
-        "(got 'S002_u01')"]
+        "recordings.csv:4: column 'recording_id': duplicate recording id (first on line 3); "
+        "the files of one recording share an id only when each row has a channel map naming "
+        "its voice (e.g. 0:S01) (got 'S002_u01')"]
     result = hostile.extract_scanned()
     result.assert_good_finished()
     assert len(result.recordings) == 2
