@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
+from sklearn.mixture import GaussianMixture
+from threadpoolctl import threadpool_limits
 
 from features.activity import voice_activity
 from features.frames import HOP_S, expand_ranges, merge_runs, runs, span_frames
@@ -37,6 +39,7 @@ __all__ = [
     "labels_from_channels",
     "labels_from_clusters",
     "labels_from_spans",
+    "relabel_frames",
     "segments_from_labels",
     "spans_mask",
 ]
@@ -51,6 +54,21 @@ CHANNEL_MIN_SWITCH_S = 0.25
 #: Span (s) over which channel levels are averaged before they are compared: longer
 #: than a stop closure, shorter than the 0.2 s pause that separates IPUs.
 CHANNEL_SMOOTH_S = 0.15
+#: Span (s) over which each voice model's frame log-likelihoods are averaged before a
+#: frame is given to another voice than its IPU's: a syllable or two.
+FRAME_SMOOTH_S = 0.3
+#: Shortest stretch (s) of another voice inside an IPU that splits it: a turn that
+#: starts under the end of the previous one, not a syllable that sounds like another voice.
+FRAME_MIN_SWITCH_S = 0.4
+#: Mean log-likelihood margin (nats per frame, over ``FRAME_SMOOTH_S``) of another
+#: voice's model over the IPU's own voice that a frame needs to change voice.
+FRAME_MIN_MARGIN = 1.0
+#: Least clustering confidence of the IPUs whose frames fit the voice models.
+FRAME_FIT_CONFIDENCE = 0.5
+#: Gaussians of each voice's frame model, and the fewest / most frames that fit it.
+_FRAME_GAUSSIANS = 8
+_FRAME_MIN_FIT = 50
+_FRAME_MAX_FIT = 20000
 
 
 def spans_mask(spans: np.ndarray, n_frames: int, hop_s: float = HOP_S) -> np.ndarray:
@@ -238,8 +256,10 @@ def _absorb_short_switches(labels: np.ndarray, confidence: np.ndarray,
 def labels_from_clusters(
     mfcc: np.ndarray, level_db: np.ndarray, ipus: np.ndarray, n_frames: int, *,
     n_speakers: int, hop_s: float = HOP_S, f0_hz: np.ndarray | None = None,
+    split_turns: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Frame labels from clustering the IPUs' voices.
+    """Frame labels from clustering the IPUs' voices, then (``split_turns``) the IPUs
+    split where another voice takes over inside them (:func:`relabel_frames`).
 
     Parameters
     ----------
@@ -255,12 +275,13 @@ def labels_from_clusters(
         Frame hop (s).
     f0_hz : np.ndarray, shape (n_frames,), optional
         F0 track, a feature of the embeddings.
+    split_turns : bool
+        Split the IPUs where another voice takes over (:func:`relabel_frames`).
 
     Returns
     -------
     labels : np.ndarray, shape (n_frames,), int
-        The voice of the IPU each frame lies in (0 = the voice with most speech),
-        -1 outside IPUs.
+        The voice of each frame (0 = the voice with most speech), -1 outside IPUs.
     confidence : np.ndarray, shape (n_frames,), float
         The IPU's clustering confidence.
     """
@@ -273,7 +294,140 @@ def labels_from_clusters(
     frames, owner = expand_ranges(*span_frames(ipus, n_frames, hop_s))
     labels[frames] = ipu_labels[owner]
     confidence[frames] = ipu_conf[owner]
-    return labels, confidence
+    if not split_turns:
+        return labels, confidence
+    labels, confidence = relabel_frames(mfcc, level_db, labels, confidence,
+                                        n_voices=n_speakers, hop_s=hop_s, f0_hz=f0_hz)
+    # The voice with most speech after the split is label 0 (the interviewee).
+    total = np.bincount(labels[labels >= 0], minlength=n_speakers)
+    rank = np.empty(total.size, np.int64)
+    rank[np.argsort(-total, kind="stable")] = np.arange(total.size)
+    return np.where(labels >= 0, rank[np.maximum(labels, 0)], -1), confidence
+
+
+def _voice_scores(x: np.ndarray, semitones: np.ndarray, labels: np.ndarray,
+                  energetic: np.ndarray, n_voices: int, random_state: int) -> np.ndarray | None:
+    """Log-likelihood (nats) of each energetic frame under each voice's model, shape
+    (n_voices, n_frames), 0 elsewhere; None when a voice has too few frames to fit."""
+    scores = np.zeros((n_voices, x.shape[0]))
+    rows = np.flatnonzero(energetic)
+    rng = np.random.default_rng(random_state)
+    voiced = np.isfinite(semitones[rows])
+    for voice in range(n_voices):
+        own = np.flatnonzero(energetic & (labels == voice))
+        if own.size < _FRAME_MIN_FIT:
+            return None
+        fit = own if own.size <= _FRAME_MAX_FIT else rng.choice(own, _FRAME_MAX_FIT, replace=False)
+        # A small model per voice: one thread (see features.speakers._supervectors).
+        with threadpool_limits(limits=1):
+            model = GaussianMixture(n_components=_FRAME_GAUSSIANS, covariance_type="diag",
+                                    reg_covar=1e-2, random_state=random_state).fit(x[fit])
+        scores[voice, rows] = model.score_samples(x[rows])
+        # F0: one Gaussian per voice over its voiced frames (median and MAD, robust to
+        # octave errors); frames without F0 add nothing.
+        own_f0 = semitones[own][np.isfinite(semitones[own])]
+        if own_f0.size >= _FRAME_MIN_FIT:
+            centre = np.median(own_f0)
+            spread = max(1.4826 * np.median(np.abs(own_f0 - centre)), 0.5)
+            z = (semitones[rows[voiced]] - centre) / spread
+            scores[voice, rows[voiced]] += -0.5 * z * z - np.log(spread)
+    return scores
+
+
+def relabel_frames(
+    mfcc: np.ndarray, level_db: np.ndarray, labels: np.ndarray, confidence: np.ndarray, *,
+    n_voices: int, hop_s: float = HOP_S, f0_hz: np.ndarray | None = None,
+    smooth_s: float = FRAME_SMOOTH_S, min_switch_s: float = FRAME_MIN_SWITCH_S,
+    min_margin: float = FRAME_MIN_MARGIN, fit_confidence: float = FRAME_FIT_CONFIDENCE,
+    dynamic_range_db: float = 35.0, random_state: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split an IPU where another voice takes over inside it (a turn that starts under
+    the end of the previous one is one stretch of speech to the voice activity).
+
+    Each voice's frames (those of the IPUs confidently clustered to it) fit a diagonal Gaussian
+    mixture of their MFCCs, plus one Gaussian of their F0 in semitones (GMM
+    speaker models, Reynolds et al. 2000). Every energetic speech frame is scored
+    under each model; the scores are averaged over ``smooth_s`` (frames without
+    energy count nothing), and a frame goes to another voice when that voice's
+    mean score beats its IPU's voice by ``min_margin``. Only stretches of another
+    voice of at least ``min_switch_s`` are kept, and only as part of an IPU: a
+    stretch that would take a whole IPU goes back (the IPU's voice is the
+    clustering's call, from all its frames at once).
+
+    Parameters
+    ----------
+    mfcc, level_db : np.ndarray, shapes (n_mfcc, n_frames) and (n_frames,)
+        :func:`features.speakers.voice_frames` of the recording.
+    labels, confidence : np.ndarray, shape (n_frames,)
+        Voice per frame (``-1``: no speech) and its confidence, e.g. the IPUs' labels.
+    n_voices : int
+        Voices (labels ``0 .. n_voices - 1``).
+    hop_s : float
+        Frame hop (s).
+    f0_hz : np.ndarray, shape (n_frames,), optional
+        F0 track (Hz; NaN or 0 unvoiced).
+    smooth_s, min_switch_s : float
+        Averaging span of the scores and shortest stretch kept as another voice (s).
+    min_margin : float
+        Mean score margin (nats per frame) a frame needs to change voice.
+    fit_confidence : float
+        Only the frames of at least this confidence fit the voice models.
+    dynamic_range_db : float
+        Frames this far below the loud speech frames (95th percentile) are not scored.
+    random_state : int
+
+    Returns
+    -------
+    labels : np.ndarray, shape (n_frames,), int
+    confidence : np.ndarray, shape (n_frames,), float
+        Unchanged frames keep theirs; a moved frame gets ``clip(margin / (2 *
+        min_margin), 0, 1)``.
+
+    References
+    ----------
+    Reynolds, D. A., & Rose, R. C. (1995). Robust text-independent speaker
+    identification using Gaussian mixture speaker models. *IEEE Trans. Speech
+    and Audio Processing*, 3(1), 72-83.
+    """
+    labels = np.asarray(labels)
+    n = labels.size
+    speech = labels >= 0
+    if n_voices < 2 or not speech.any():
+        return labels, confidence
+    x = np.asarray(mfcc, dtype=np.float64)[:, :n].T
+    level = np.asarray(level_db, dtype=np.float64)[:n]
+    energetic = speech & (level >= np.quantile(level[speech], 0.95) - dynamic_range_db)
+    centre, spread = x[energetic].mean(axis=0), x[energetic].std(axis=0) + 1e-9
+    semitones = np.full(n, np.nan)
+    if f0_hz is not None:
+        f0 = np.asarray(f0_hz, dtype=np.float64)[:n]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            semitones[: f0.size] = np.where(f0 > 0, 12.0 * np.log2(f0 / 100.0), np.nan)
+    # The models learn from the frames of confidently clustered IPUs only: an IPU that
+    # holds both voices lies between the clusters, and would teach each model the other.
+    trusted = np.where(np.asarray(confidence) >= fit_confidence, labels, -1)
+    scores = _voice_scores((x - centre) / spread, semitones, trusted, energetic, n_voices,
+                           random_state)
+    if scores is None:
+        return labels, confidence
+    width = max(1, round(smooth_s / hop_s))
+    weight = uniform_filter1d(energetic.astype(float), width, mode="constant")
+    mean = uniform_filter1d(scores, width, axis=1, mode="constant") / np.maximum(weight, 1e-9)
+    best = np.argmax(mean, axis=0)
+    own = np.maximum(labels, 0)
+    margin = mean[best, np.arange(n)] - mean[own, np.arange(n)]
+    moved = speech & (best != own) & (margin > min_margin) & (weight > 0)
+    # Runs of one new voice; too short a run, or one that takes a whole IPU, goes back.
+    tag = np.where(moved, best, -1)
+    starts, ends = runs(tag)
+    ipu_starts, ipu_ends = runs(speech)
+    ipu_of = np.cumsum(np.r_[True, speech[1:] != speech[:-1]]) - 1
+    whole = (ipu_starts[ipu_of[starts]] == starts) & (ipu_ends[ipu_of[starts]] == ends)
+    undo = (tag[starts] >= 0) & (((ends - starts) < round(min_switch_s / hop_s)) | whole)
+    moved[expand_ranges(starts[undo], ends[undo])[0]] = False
+    out_labels = np.where(moved, best, labels)
+    out_conf = np.where(moved, np.clip(margin / (2.0 * min_margin), 0.0, 1.0), confidence)
+    return out_labels, out_conf
 
 
 def segments_from_labels(

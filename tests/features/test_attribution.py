@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from corpora.synth import Voice, plan_ipu, synthesize_ipu
+from corpora.synth.text import draw_phrase, make_lexicon
 from features.activity import speech_intervals
 from features.attribution import (
     fill_within_runs,
@@ -221,3 +223,61 @@ def test_channel_overlap_finds_two_voices_at_once_across_files(crosstalk_db, gai
     overlap = channel_overlap(levels, hop_s=HOP, hold_s=0.0) & active
     assert overlap[200:250].mean() > 0.9
     assert not overlap[60:190].any() and not overlap[310:490].any()
+
+
+@pytest.fixture(scope="module")
+def overlapped_turn():
+    """Two synthesised voices (a man at 120 Hz, a woman at 210 Hz) alternating in 10 IPUs
+    with pauses, then one stretch where the woman starts 0.4 s before the man ends: one
+    IPU to the voice activity. Returns the signal, the IPUs (the last: the stretch), the
+    voice of each IPU (the stretch: the man's) and the stretch's hand-over time (s)."""
+    sr = 16000
+    rng = np.random.default_rng(11)
+    man = Voice("A", "M", 120.0, 1.00, 5.8, 0.12, 0.006, 0.03, -28.0, 0.6, 0.08)
+    woman = Voice("B", "F", 210.0, 1.15, 5.8, 0.12, 0.006, 0.03, -26.0, 0.6, 0.08)
+    lexicon = make_lexicon(rng, n_words=120)
+
+    def utterance(voice):
+        words = draw_phrase(lexicon, rng, n_words=int(rng.integers(4, 8)))
+        sig, _ = synthesize_ipu(plan_ipu(words, voice, rng=rng), voice, rng=rng, pad_s=0.0)
+        return 0.1 * sig.astype(np.float64) / np.sqrt(np.mean(sig.astype(np.float64) ** 2))
+
+    pieces, ipus, who, t = [np.zeros(sr // 2)], [], [], 0.5
+    for i in range(10):
+        sig = utterance((man, woman)[i % 2])
+        pieces += [sig, np.zeros(round(0.6 * sr))]
+        ipus.append([t, t + sig.size / sr])
+        who.append(i % 2)
+        t += sig.size / sr + 0.6
+    first, second = utterance(man), utterance(woman)
+    overlap = round(0.4 * sr)
+    stretch = np.zeros(first.size + second.size - overlap)
+    stretch[: first.size] += first
+    stretch[first.size - overlap :] += second
+    pieces += [stretch, np.zeros(sr // 2)]
+    ipus.append([t, t + stretch.size / sr])
+    who.append(0)
+    y = np.concatenate(pieces) + 1e-4 * rng.standard_normal(sum(p.size for p in pieces))
+    return y.astype(np.float32), sr, np.array(ipus), np.array(who), t + first.size / sr
+
+
+def test_a_turn_that_starts_inside_a_speech_stretch_splits_it(overlapped_turn):
+    y, sr, ipus, who, handover_s = overlapped_turn
+    mfcc, level = voice_frames(y, sr, hop_s=HOP)
+    n = mfcc.shape[-1]
+    whole, _ = labels_from_clusters(mfcc, level, ipus, n, n_speakers=2, hop_s=HOP,
+                                    split_turns=False)
+    labels, confidence = labels_from_clusters(mfcc, level, ipus, n, n_speakers=2, hop_s=HOP)
+    start, end = round(ipus[-1, 0] / HOP), round(ipus[-1, 1] / HOP)
+    # Without the split the stretch is one voice's; with it, each voice has its own part.
+    assert np.unique(whole[start + 1 : end - 1]).size == 1
+    centres = [round(np.mean(span) / HOP) for span in ipus[:-1]]
+    man, woman = labels[centres[0]], labels[centres[1]]
+    assert man != woman and (labels[centres] == np.where(who[:-1] == 0, man, woman)).all()
+    handover = round(handover_s / HOP)
+    before, after = labels[start : handover - 45], labels[handover + 5 : end]
+    assert np.mean(before == man) >= 0.9 and np.mean(after == woman) >= 0.9
+    assert ((confidence >= 0) & (confidence <= 1)).all()
+    # Two runs in the stretch, so segments_from_labels cuts it in two (the turn change).
+    _, ends = segments_from_labels(labels[start:end], confidence[start:end], hop_s=HOP)[:2]
+    assert ends.size == 2
