@@ -21,18 +21,39 @@ import numpy as np
 __all__ = ["align_vowels"]
 
 
+def _length_prominence(duration_s: np.ndarray | None, size: int) -> np.ndarray:
+    """Each nucleus's length against the interval's median, in [0, 1]: 0.5 at the
+    median, 1 at twice it or longer, 0 at half or shorter (log scale, so that the
+    interval's own rate cancels); 0.5 throughout without durations."""
+    if duration_s is None:
+        return np.full(size, 0.5)
+    ratio = duration_s / np.median(duration_s)
+    return np.clip(0.5 + 0.5 * np.log2(ratio), 0, 1)
+
+
 def _costs(expected_pos: np.ndarray, expected_stressed: np.ndarray, nucleus_pos: np.ndarray,
            nucleus_level_db: np.ndarray, timing_sd: float, skip_expected: float,
-           skip_nucleus: float, level_range_db: float) -> tuple[np.ndarray, ...]:
+           skip_nucleus: float, level_range_db: float, duration_s: np.ndarray | None,
+           duration_weight: float) -> tuple[np.ndarray, ...]:
     """Match (n, m), skip-expected (n,) and skip-nucleus (m,) costs (nats)."""
     level = np.asarray(nucleus_level_db, dtype=np.float64)
     # Prominence in [0, 1]: 1 at the interval's loudest nucleus, 0 at level_range_db below.
     prominence = np.clip(1 + (level - level.max(initial=-np.inf)) / level_range_db, 0, 1)
+    # Duration is the most reliable acoustic correlate of Spanish lexical stress, more
+    # than intensity (Ortega-Llebaria & Prieto 2011), and the short peaks that are not
+    # the stressed vowel are short: the vocoid between a stop and a tap (/br tr/,
+    # Bradley & Schmeiser 2003) and sonorant or voice-bar peaks at the span minimum.
+    length = _length_prominence(duration_s, nucleus_pos.size)
     d = (expected_pos[:, None] - nucleus_pos[None, :]) / timing_sd
-    # A stressed vowel is rarely the weakest peak; a loud peak is rarely spurious.
-    match = 0.5 * d * d + np.outer(expected_stressed, 1 - prominence)
+    # A stressed vowel is rarely the weakest peak nor the shortest.
+    match = 0.5 * d * d + np.outer(expected_stressed,
+                                   1 - prominence + duration_weight * (1 - length))
     skip_e = skip_expected + 0.5 * expected_stressed
-    skip_n = skip_nucleus * (0.5 + prominence)
+    # A loud peak is rarely spurious, nor is a long one: the vocoid of a /br/ cluster
+    # can be the loudest peak of its word, but it is short. Without durations, the
+    # level alone.
+    salience = prominence if duration_s is None else (prominence + length) / 2
+    skip_n = skip_nucleus * (0.5 + salience)
     return match, skip_e.astype(np.float64), skip_n
 
 
@@ -93,13 +114,16 @@ def align_vowels(
     skip_expected: float = 2.5,
     skip_nucleus: float = 2.5,
     level_range_db: float = 15.0,
+    nucleus_duration_s: np.ndarray | None = None,
+    duration_weight: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Assign each expected vowel of an interval to at most one detected nucleus.
 
     The assignment keeps the order of both sequences and minimises the total cost:
     a matched pair costs the squared timing mismatch (in ``timing_sd`` units, halved)
     plus, for a stressed vowel, how far the nucleus falls below the interval's
-    loudest; an expected vowel with no nucleus (merged or devoiced syllable) costs
+    loudest and (with durations) how short it is against the interval's median; an
+    expected vowel with no nucleus (merged or devoiced syllable) costs
     ``skip_expected`` (more when stressed); a nucleus with no vowel (a filler, a
     peak inside a consonant) costs ``skip_nucleus`` scaled by its prominence.
 
@@ -123,6 +147,14 @@ def align_vowels(
         Costs (nats) of leaving a vowel or a nucleus unmatched.
     level_range_db : float
         Nuclei this far below the interval's loudest have prominence 0.
+    nucleus_duration_s : np.ndarray, shape (m,), optional
+        Each nucleus's vowel span (s, :func:`features.nuclei.nucleus_spans`). A
+        stressed vowel matched to a nucleus costs ``duration_weight`` times
+        ``0.5 - 0.5 * log2(duration / median)`` clipped to [0, 1] (the median of the
+        interval's nuclei; 0 at twice the median, 1 at half of it). None: no
+        duration cue (every nucleus costs half the weight).
+    duration_weight : float
+        Nats of the duration cue (see above).
 
     Returns
     -------
@@ -134,6 +166,11 @@ def align_vowels(
 
     References
     ----------
+    Bradley, T. G. & Schmeiser, B. S. (2003). On the phonetic reality of Spanish
+    /r/ in complex onsets. In Kempchinsky & Piñeros (eds.), Theory, Practice, and
+    Acquisition, 1-20. Somerville: Cascadilla.
+    Ortega-Llebaria, M. & Prieto, P. (2011). Acoustic correlates of stress in
+    Central Catalan and Castilian Spanish. Language and Speech 54(1), 73-97.
     Rabiner, L. R. (1989). A tutorial on hidden Markov models and selected
     applications in speech recognition. Proc. IEEE 77(2), 257-286.
     Wang, D. & Narayanan, S. (2007). Robust speech rate estimation for spontaneous
@@ -150,6 +187,12 @@ def align_vowels(
     for name, v in (("expected_pos", e_pos), ("nucleus_pos", n_pos), ("nucleus_level_db", levels)):
         if not np.all(np.isfinite(v)):
             raise ValueError(f"{name} must be finite, got {v.tolist()!r}")
+    durations = None
+    if nucleus_duration_s is not None:
+        durations = np.asarray(nucleus_duration_s, dtype=np.float64).ravel()
+        if durations.size != n_pos.size or not np.all(np.isfinite(durations) & (durations > 0)):
+            raise ValueError(f"nucleus_duration_s must hold one positive duration per nucleus "
+                             f"({n_pos.size}), got {durations.tolist()!r}")
     if np.any(np.diff(n_pos) < 0):
         raise ValueError(f"nucleus_pos must be increasing, got {n_pos.tolist()!r}")
     nucleus = np.full(e_pos.size, -1, dtype=np.int64)
@@ -157,7 +200,7 @@ def align_vowels(
     if not e_pos.size or not n_pos.size:
         return nucleus, confidence
     match, skip_e, skip_n = _costs(e_pos, stressed, n_pos, levels, timing_sd, skip_expected,
-                                   skip_nucleus, level_range_db)
+                                   skip_nucleus, level_range_db, durations, duration_weight)
     move = _best_moves(match, skip_e, skip_n)
     i, j = e_pos.size, n_pos.size
     while i > 0 and j > 0:  # trace back the best path

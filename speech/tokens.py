@@ -206,7 +206,7 @@ def _speech_time(times_s: np.ndarray, spans: np.ndarray) -> np.ndarray:
 
 
 def _interval_labels(interval: pd.Series, nuclei_s: np.ndarray, nuclei_db: np.ndarray,
-                     rules: WordRules, speech: np.ndarray,
+                     rules: WordRules, speech: np.ndarray, durations_s: np.ndarray | None = None,
                      ) -> list[tuple[float, str, bool, float, str]]:
     """(nucleus time, vowel, stressed, confidence, word) of the nuclei of one
     transcribed interval that its expected vowels were aligned to. Nucleus positions
@@ -229,7 +229,7 @@ def _interval_labels(interval: pd.Series, nuclei_s: np.ndarray, nuclei_db: np.nd
     assigned, confidence = align_vowels(
         np.array([e.position for e in expected]), np.array([e.stressed for e in expected]),
         np.clip((_speech_time(times, speech) - edges[0]) / (edges[1] - edges[0]), 0, 1),
-        nuclei_db[lo:hi])
+        nuclei_db[lo:hi], nucleus_duration_s=None if durations_s is None else durations_s[lo:hi])
     words = text_words(str(interval["label"]))
     return [(float(times[j]), e.vowel, e.stressed, float(c), words[e.word].lower())
             for e, j, c in zip(expected, assigned, confidence, strict=True)
@@ -261,6 +261,8 @@ def orthography_tokens(transcript: pd.DataFrame, segments: pd.DataFrame, nuclei_
     tokens = nucleus_tokens(nuclei_s, segments, spans)
     if tokens.empty or transcript is None:
         return tokens
+    # The span's length is a stress cue in the alignment (align_vowels).
+    durations = None if spans is None else np.ptp(np.asarray(spans, dtype=np.float64), axis=1)
     labelled = []
     spans = {voice: np.sort(mine[["start_s", "end_s"]].to_numpy(dtype=np.float64), axis=0)
              for voice, mine in segments.groupby("speaker_id", sort=False)}
@@ -268,7 +270,7 @@ def orthography_tokens(transcript: pd.DataFrame, segments: pd.DataFrame, nuclei_
         speech = spans.get(interval["speaker"])
         if speech is None:
             continue  # a voice without segments has no nuclei tokens
-        for row in _interval_labels(interval, nuclei_s, nuclei_db, rules, speech):
+        for row in _interval_labels(interval, nuclei_s, nuclei_db, rules, speech, durations):
             labelled.append((interval["speaker"], *row))
     if not labelled:
         return tokens
