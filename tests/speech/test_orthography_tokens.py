@@ -50,3 +50,19 @@ def test_nucleus_tokens_take_the_given_spans_clipped_to_their_segment():
     assert (tokens["label_source"] == "none").all()
     fixed = nucleus_tokens(nuclei, SEGMENTS)
     np.testing.assert_allclose(fixed["end_s"] - fixed["start_s"], [0.08, 0.08, 0.08])
+
+
+def test_the_stressed_vowel_goes_to_the_long_nucleus_when_spans_are_known():
+    # real-es MX1 "octubre": the vocoid between /b/ and the tap (50 ms) is the word's
+    # loudest peak and lies where the letters put the stressed u; the u itself is
+    # 140 ms long. Without spans the alignment sees level and timing only.
+    nuclei = np.array([0.04, 0.35, 0.58, 0.65])
+    levels = np.array([69.1, 66.1, 70.0, 68.8])
+    half = np.array([0.05, 0.07, 0.025, 0.075])
+    words = transcript([("S01", "S01", "words", 0.0, 1.0, "octubre")])
+    plain = orthography_tokens(words, SEGMENTS, nuclei, levels, rules_for("es"))
+    timed = orthography_tokens(words, SEGMENTS, nuclei, levels, rules_for("es"),
+                               np.c_[nuclei - half, nuclei + half])
+    assert plain["stress"].fillna(False).tolist() == [False, False, True, False]
+    assert timed["stress"].fillna(False).tolist() == [False, True, False, False]
+    assert timed.loc[1, "phone"] == "u"
