@@ -284,8 +284,9 @@ def energy_activity(
     * an automatic gain control pumps the pauses up (+15 dB at half strength):
       each run starts and ends at a strong frame or at one at least
       ``local_margin_db`` above the local floor (the quietest frame, after a
-      70 ms median, within ``local_floor_frames`` on either side), so steady
-      pumped noise next to speech is not speech;
+      70 ms median, within ``local_floor_frames`` on either side; for onsets,
+      digital silence is left out of it), so steady pumped noise next to speech,
+      also after a digitally silent start, is not speech;
     * a room's reverberation adds its free decay to every run, 150-200 ms
       above the threshold at RT60 0.3-0.5 s. If the runs' last ``decay_depth_db``
       take more than ``dry_decay_frames`` frames (median over runs; a dry
@@ -389,7 +390,8 @@ def energy_activity(
     if not silence.any():
         low, floor, speech = _lowest_steady_floor(level, percentiles, max_floor_spread_db)
     else:
-        counted = ~ndimage.binary_dilation(silence > 0, iterations=gate_margin_frames)
+        near_silence = ndimage.binary_dilation(silence > 0, iterations=gate_margin_frames)
+        counted = ~near_silence
         if not counted.any():
             return np.zeros(level.size, dtype=bool)
         low, floor, speech = _pause_floor(
@@ -415,9 +417,23 @@ def energy_activity(
     # moves): an IPU starts and ends at strong frames or at frames clear of the
     # quietest frame within ``local_floor_frames`` (pumped noise is steady and weak).
     # (The median over 70 ms first: a lost packet's concealment dips the pumped noise.)
-    local = ndimage.minimum_filter1d(ndimage.median_filter(level, size=7, mode="nearest"),
-                                     size=2 * local_floor_frames + 1, mode="nearest")
-    active = trim_runs(active, strong | (level >= local + local_margin_db))
+    smoothed = ndimage.median_filter(level, size=7, mode="nearest")
+    local = ndimage.minimum_filter1d(smoothed, size=2 * local_floor_frames + 1, mode="nearest")
+    if silence.any():
+        # Onsets: digital silence has no noise floor (as for the statistics above), so
+        # next to it the local floor is the quietest audible frame, unless nothing
+        # audible is near: a call that starts with zeros and then an AGC-pumped lead-in
+        # had its -100 dB as the floor, and the lead-in joined the first IPU (real
+        # onsets are strong within a frame or two). Ends keep the zeros: a gate that
+        # closes after a weak final fricative leaves it within 4 dB of the audible floor.
+        audible = np.where(near_silence, np.inf, smoothed)
+        audible_floor = ndimage.minimum_filter1d(audible, size=2 * local_floor_frames + 1,
+                                                 mode="nearest")
+        onset_floor = np.where(np.isfinite(audible_floor), audible_floor, local)
+    else:
+        onset_floor = local
+    active = trim_runs(active, strong | (level >= onset_floor + local_margin_db), trailing=False)
+    active = trim_runs(active, strong | (level >= local + local_margin_db), leading=False)
     if not tail > dry_decay_frames:  # dry (or too few runs to tell): the rule above
         return active
     rate_db = decay_depth_db / tail  # the room's decay, dB per frame

@@ -276,3 +276,30 @@ def test_agc_pumped_pauses_are_not_speech():
     np.testing.assert_allclose(detect(y), spans, atol=0.05)
     pumped = detect(y, local_margin_db=-np.inf)  # without the local floor
     assert np.abs(pumped - np.array(spans)).max() > 0.1
+
+
+def test_agc_pumped_lead_in_after_a_digitally_silent_start_is_not_speech():
+    # A call's first samples are often exact zeros (the codec or the noise suppressor
+    # starting), then the AGC-pumped lead-in, steady, before the first word. Zeros have
+    # no noise floor: the local floor next to them is the quietest audible frame.
+    from corpora.synth.conditions import agc
+
+    spans = [(1.0, 2.0), (2.4, 3.4), (5.5, 6.5)]
+    y = agc(bursts(spans, 7.0), SR, strength=0.5)
+    y[: int(0.3 * SR)] = 0.0
+    np.testing.assert_allclose(detect(y), spans, atol=0.05)
+
+
+def test_a_weak_end_cut_short_by_a_gate_stays_speech():
+    # Noise suppression closes right after a word's final fricative: the fricative is
+    # weak, but it is the end of the word, not pumped noise (trailing edges keep the
+    # local floor that counts the zeros).
+    rng = np.random.default_rng(1)
+    spans = [(0.5, 1.5), (2.0, 3.0)]
+    y = bursts(spans, 4.0, noise_db=-50.0)
+    fricative = (int(3.0 * SR), int(3.08 * SR))
+    y[fricative[0]:fricative[1]] += 0.01 * rng.standard_normal(fricative[1] - fricative[0])
+    y[: int(0.5 * SR)] = 0.0
+    y[int(1.5 * SR): int(2.0 * SR)] = 0.0
+    y[fricative[1]:] = 0.0
+    np.testing.assert_allclose(detect(y), [(0.5, 1.5), (2.0, 3.08)], atol=0.05)
