@@ -143,6 +143,16 @@ def test_boundaries_inside_the_other_voice_are_not_scored_in_a_mix(tmp_path):
     assert evaluate(store, ref)[2]["boundary_f1"] == pytest.approx(0.75)
 
 
+
+def test_a_voice_switch_placed_outside_the_overlap_costs_two_false_boundaries(tmp_path):
+    # A frame-level split (features.attribution.relabel_frames) that lands 0.3 s after A
+    # stopped puts 0.3 s of B's solo speech in A's segment: its end and B's start are
+    # both wrong, while the unsplit stretch (previous test) names no boundary there.
+    store, ref = _overlap_case(tmp_path, [("A", 0.5, 3.3), ("B", 3.3, 5.0), ("A", 6.0, 8.0)])
+    per_recording, _, summary = evaluate(store, ref)
+    assert per_recording.loc[0, ["n_ref", "n_est", "n_hit"]].tolist() == [4, 6, 4]
+    assert summary["boundary_f1"] == pytest.approx(0.8)
+
 def test_channel_attribution_scores_every_edge(tmp_path):
     # One voice per channel: B's start inside A's speech is audible in B's channel.
     store, ref = _overlap_case(tmp_path, [("A", 0.5, 2.85), ("B", 2.85, 5.0), ("A", 6.0, 8.0)],
