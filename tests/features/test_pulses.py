@@ -132,16 +132,17 @@ def test_silence_cuts_and_doubled_stretches_give_praats_pulses() -> None:
 
 
 @pytest.mark.parametrize(
-    ("few", "batch"),
-    [(0, 512), (10**6, 512), (0, 1)],
-    ids=["all-side-by-side", "all-one-by-one", "one-stretch-per-batch"],
+    ("few", "batch", "group"),
+    [(0, 512, 128), (10**6, 512, 128), (0, 1, 128), (0, 512, 3)],
+    ids=["all-side-by-side", "all-one-by-one", "one-stretch-per-batch", "groups-of-three"],
 )
-def test_walks_side_by_side_and_one_by_one_agree(few, batch, monkeypatch) -> None:
+def test_walks_side_by_side_and_one_by_one_agree(few, batch, group, monkeypatch) -> None:
     """Every way of advancing the walks places the same pulses (all are Praat's)."""
     y, sr = read_mono(ALSA[0]) if ALSA else make_synthetic_voices()[1]
     ref, pitch = _praat(y, sr)
     monkeypatch.setattr(pulses, "_FEW_WALKS", few)
     monkeypatch.setattr(pulses, "_MAX_STRETCHES", batch)
+    monkeypatch.setattr(pulses, "_GROUP_WALKS", group)
     np.testing.assert_allclose(pulses_from_pitch(y, sr, pitch), ref, rtol=0, atol=SAME_PITCH_ATOL_S)
 
 
