@@ -64,6 +64,9 @@ _SEARCH_NEAR, _SEARCH_FAR = 0.8, 1.25
 _FEW_WALKS = 8
 # Stretches walked in one batch (a batch's arrays hold 2 x this many windows).
 _MAX_STRETCHES = 512
+# A step's walks are correlated in groups of similar periods of at most this many
+# (a group costs some sixty NumPy calls, ~0.3 ms, whatever its size).
+_GROUP_WALKS = 128
 
 
 def _ifloor(v: np.ndarray) -> np.ndarray:
@@ -406,12 +409,35 @@ def _batch_step(
         np.where(s < 0, -_SEARCH_FAR, _SEARCH_NEAR),
         np.where(s < 0, -_SEARCH_NEAR, _SEARCH_FAR),
     )
-    r, t_new, peak = _max_correlation(sig.x, sig.sr, now, f, now + near / f, now + far / f)
+    r, t_new, peak = _correlate_grouped(sig, now, f, now + near / f, now + far / f)
     t_new = np.where(r == -1.0, now + s * (1.0 / f), t_new)  # that period drops out
     beyond = s * (t_new - bound[walk]) > 0.0
     counts = sig.counts(r, peak, beyond)
     t[walk] = t_new
     return np.concatenate((ended, walk[beyond])), (walk[counts], t_new[counts], f[counts])
+
+
+def _correlate_grouped(
+    sig: _Signal, t1: np.ndarray, f0: np.ndarray, t_min2: np.ndarray, t_max2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_max_correlation` for many walks, in groups of similar periods.
+
+    A batch pads every walk's window and shifts to its longest period's: on the
+    bench's two-voice interview (75-600 Hz) 63% of the products were of padding, and
+    a batch of ~900 walks outgrew the caches (27 us a walk against 15 at 200).
+    Walks sorted by period and cut into groups of at most ``_GROUP_WALKS`` give each
+    group its own padding; the rows are independent, so the results are the same."""
+    m = t1.size
+    n_groups = -(-m // _GROUP_WALKS)
+    if n_groups <= 1:
+        return _max_correlation(sig.x, sig.sr, t1, f0, t_min2, t_max2)
+    order = np.argsort(f0, kind="stable")
+    r, t_new, peak = np.empty(m), np.empty(m), np.empty(m)
+    for part in np.array_split(order, n_groups):
+        r[part], t_new[part], peak[part] = _max_correlation(
+            sig.x, sig.sr, t1[part], f0[part], t_min2[part], t_max2[part]
+        )
+    return r, t_new, peak
 
 
 def _walk_one(sig: _Signal, t: float, sign: float, bound: float) -> tuple[list[float], list[float]]:

@@ -38,16 +38,23 @@ from pathlib import Path
 
 import numpy as np
 import parselmouth
-import soundfile as sf
 from parselmouth.praat import call
 
-from features.pitch import pitch_ac
+from features.praat_agreement import (
+    alsa_recordings,
+    count_matched,
+    hnr_relative_difference,
+    own_pulses,
+    praat_pulses,
+    pulses_from_pitch,
+    read_mono,
+    real_es_recordings,
+    voiced_stretches,
+)
 from features.pulses import glottal_pulses
 from features.voice import voice_quality
 from speech.bench import one_cpu, synthetic_speech
 
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
-ALSA = Path("/usr/share/sounds/alsa")
 MEASURES = (
     "jitter_local_pct",
     "jitter_rap_pct",
@@ -60,23 +67,6 @@ MEASURES = (
     "hnr_report_db",
 )
 PERIODS = (0.0001, 0.02, 1.3)
-
-
-def praat_pulses(sound: parselmouth.Sound) -> tuple[np.ndarray, parselmouth.Pitch, object]:
-    """Praat's pulse times (s), its pitch and its PointProcess (voice-report settings)."""
-    pitch = sound.to_pitch_ac(pitch_floor=75.0, pitch_ceiling=600.0)
-    points = call([sound, pitch], "To PointProcess (cc)")
-    n = int(call(points, "Get number of points"))
-    return (call(points, "To Matrix").values[0] if n else np.zeros(0)), pitch, points
-
-
-def matched(a: np.ndarray, b: np.ndarray, tol_s: float = 1e-4) -> int:
-    """How many times of ``a`` have a time of ``b`` within ``tol_s``."""
-    if a.size == 0 or b.size == 0:
-        return 0
-    i = np.clip(np.searchsorted(b, a), 1, b.size - 1) if b.size > 1 else np.zeros(a.size, int)
-    near = np.minimum(np.abs(a - b[i]), np.abs(a - b[np.maximum(i - 1, 0)]))
-    return int(np.sum(near <= tol_s))
 
 
 def praat_measures(sound, pitch, points, segments: np.ndarray) -> dict[str, np.ndarray]:
@@ -102,16 +92,6 @@ def praat_measures(sound, pitch, points, segments: np.ndarray) -> dict[str, np.n
     return {k: table[:, j] for j, k in enumerate(MEASURES)}
 
 
-def voiced_stretches(sound: parselmouth.Sound, min_s: float = 0.1) -> np.ndarray:
-    """Runs of voiced 10 ms frames of Praat's cc pitch lasting ``min_s`` or more, (n, 2) s."""
-    pitch = sound.to_pitch_cc(time_step=0.01, pitch_floor=75.0, pitch_ceiling=600.0)
-    voiced = np.concatenate(([0], (pitch.selected_array["frequency"] > 0).astype(int), [0]))
-    edges = np.flatnonzero(np.diff(voiced))
-    times = pitch.xs()
-    runs = [(times[a], times[b - 1]) for a, b in zip(edges[::2], edges[1::2], strict=True)]
-    return np.array([r for r in runs if r[1] - r[0] >= min_s]).reshape(-1, 2)
-
-
 def compare(signals: list[tuple[np.ndarray, float]]) -> dict:
     """Pulse matches and per-measure relative differences, pooled over ``signals``."""
     counts = {"praat": 0, "ours": 0, "praat_matched": 0, "ours_matched": 0, "stretches": 0}
@@ -119,33 +99,18 @@ def compare(signals: list[tuple[np.ndarray, float]]) -> dict:
     rel: dict[str, list[np.ndarray]] = {k: [] for k in MEASURES}
     for y, sr in signals:
         sound = parselmouth.Sound(y, sampling_frequency=float(sr))
-        ref_t, pitch, points = praat_pulses(sound)
-        track = pitch_ac(y, sr, pitch_floor_hz=75.0, pitch_ceiling_hz=600.0)
-        ours = glottal_pulses(
-            y,
-            sr,
-            track.selected_frequency,
-            x1=track.x1,
-            dx=track.dx,
-            pitch_ceiling_hz=track.pitch_ceiling_hz,
-        )
-        same = glottal_pulses(
-            y,
-            sr,
-            pitch.selected_array["frequency"],
-            x1=pitch.x1,
-            dx=pitch.dx,
-            pitch_ceiling_hz=pitch.ceiling,
-        )
+        ref_t, pitch, points = praat_pulses(y, sr)
+        ours = own_pulses(y, sr)
+        same = pulses_from_pitch(y, sr, pitch)
         if same.size != ref_t.size:
             raise AssertionError(f"same pitch, {same.size} pulses against Praat's {ref_t.size}")
         if same.size:
             same_pitch_worst = max(same_pitch_worst, float(np.max(np.abs(same - ref_t))))
         counts["praat"] += ref_t.size
         counts["ours"] += ours.size
-        counts["praat_matched"] += matched(ref_t, ours)
-        counts["ours_matched"] += matched(ours, ref_t)
-        segments = voiced_stretches(sound)
+        counts["praat_matched"] += count_matched(ref_t, ours)
+        counts["ours_matched"] += count_matched(ours, ref_t)
+        segments = voiced_stretches(y, sr)
         if segments.size == 0:
             continue
         segments = np.vstack([segments, [[0.0, y.size / sr]]])
@@ -154,7 +119,10 @@ def compare(signals: list[tuple[np.ndarray, float]]) -> dict:
         ref = praat_measures(sound, pitch, points, segments)
         for key in MEASURES:
             both = np.isfinite(got[key]) & np.isfinite(ref[key])
-            rel[key].append(np.abs(got[key][both] / ref[key][both] - 1.0))
+            if key.startswith("hnr"):  # relative to max(|Praat's dB|, 1 dB)
+                rel[key].append(hnr_relative_difference(got[key][both], ref[key][both]))
+            else:
+                rel[key].append(np.abs(got[key][both] / ref[key][both] - 1.0))
     return {
         "counts": counts,
         "same_pitch_worst_s": same_pitch_worst,
@@ -216,11 +184,6 @@ def pipeline_inputs(seconds: float) -> tuple[list[tuple[np.ndarray, float]], lis
     return signals, ranges
 
 
-def _read(path: Path) -> tuple[np.ndarray, float]:
-    y, sr = sf.read(path, dtype="float64")
-    return (y if y.ndim == 1 else y[:, 0]), float(sr)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--synthetic-s", type=float, default=120.0)
@@ -242,12 +205,11 @@ def main(argv: list[str] | None = None) -> None:
             f"ours / Praat {ours_s / praat_s:.2f} (one CPU, medians of 3)"
         )
         return
-    sets = {"ALSA": [_read(p) for p in sorted(ALSA.glob("*.wav")) if p.stem != "Noise"]}
+    sets = {"ALSA": [read_mono(p) for p in alsa_recordings()]}
     for speaker in ("MX1", "CO1"):
-        files = sorted((SHARED / "data" / "real-es" / "audio" / speaker).glob("*.flac"))
-        sets[f"real-es {speaker}"] = [_read(p) for p in files]
+        sets[f"real-es {speaker}"] = [read_mono(p) for p in real_es_recordings(speaker)]
     with tempfile.TemporaryDirectory() as tmp:
-        y, sr = _read(synthetic_speech(Path(tmp) / "s.wav", args.synthetic_s))
+        y, sr = read_mono(synthetic_speech(Path(tmp) / "s.wav", args.synthetic_s))
     piece = int(30 * sr)
     sets["synthetic"] = [(y[i : i + piece], sr) for i in range(0, y.size, piece)]
     print(

@@ -18,6 +18,7 @@ from parselmouth.praat import call
 from corpora.synth import Voice, synthesize_ipu
 from corpora.synth.ipu import PhoneSpec
 from features.harmonicity import UNVOICED_HNR_DB, _range_extremes, harmonicity_cc
+from features.praat_agreement import REAL_ES_DIR, read_mono
 from tests.features.test_voice import _real_speech_files
 
 SR = 16000
@@ -33,7 +34,9 @@ def praat_harmonicity(y: np.ndarray, sr: float, floor_hz: float = 75.0
 def assert_agrees_with_praat(y: np.ndarray, sr: float, floor_hz: float) -> None:
     ref_t, ref = praat_harmonicity(y, sr, floor_hz)
     t, got = harmonicity_cc(y, sr, pitch_floor_hz=floor_hz)
-    np.testing.assert_allclose(t, ref_t, rtol=0, atol=1e-12)  # Praat's frame grid
+    # Praat's frame grid to the last bit: segment edges from a Praat pitch grid fall on
+    # these frames, and "Get mean" keeps or drops such a frame by the sign of edge - x1.
+    assert np.array_equal(t, ref_t)
     voiced = ref != UNVOICED_HNR_DB
     assert np.array_equal(got != UNVOICED_HNR_DB, voiced)  # Praat's voicing decisions
     diff = np.abs(got[voiced] - ref[voiced])
@@ -67,6 +70,36 @@ def test_real_speech_agrees_with_praat_frame_by_frame(path) -> None:
     y = y if y.ndim == 1 else y[:, 0]
     for floor_hz in (75.0, 120.0):
         assert_agrees_with_praat(y, sr, floor_hz)
+
+
+#: real-es words where the default HNR once differed from Praat's: stretch means off
+#: by 1.6 dB through a frame grid 1.1e-16 s early (MX1_num026, CO1_mon02, CO1_num060),
+#: a frame off by 12 dB through a correlation peak beyond Nyquist (MX1_let_x).
+REAL_ES_CASES = ["MX1/MX1_num026.flac", "MX1/MX1_let_x.flac", "CO1/CO1_mon02.flac",
+                 "CO1/CO1_num060.flac"]
+
+
+@pytest.mark.skipif(not REAL_ES_DIR.is_dir(), reason="shared/data/real-es is not beside the clone")
+@pytest.mark.parametrize("name", REAL_ES_CASES)
+def test_real_spanish_agrees_with_praat_frame_by_frame(name) -> None:
+    y, sr = read_mono(REAL_ES_DIR / name)
+    for floor_hz in (75.0, 120.0):
+        assert_agrees_with_praat(y, sr, floor_hz)
+        ref = praat_harmonicity(y, sr, floor_hz)[1]
+        got = harmonicity_cc(y, sr, pitch_floor_hz=floor_hz)[1]
+        assert np.max(np.abs(got - ref)) < 1.0  # every frame, voiced or not
+
+
+@pytest.mark.skipif(not REAL_ES_DIR.is_dir(), reason="shared/data/real-es is not beside the clone")
+def test_a_peak_at_or_above_nyquist_does_not_count() -> None:
+    """Praat's path finder scores a candidate at 2 lags or less (f >= Nyquist) as
+    unvoiced: a frame whose strongest peak lies there takes its next peak (or is
+    unvoiced), never that peak's strength."""
+    y, sr = read_mono(REAL_ES_DIR / "MX1/MX1_let_x.flac")
+    t, got = harmonicity_cc(y, sr)
+    frame = int(np.argmin(np.abs(t - 0.5477)))
+    ref = praat_harmonicity(y, sr)[1][frame]
+    assert abs(got[frame] - ref) < 0.01  # 2.79 dB; the lag-2 peak would give 15.0 dB
 
 
 @pytest.mark.parametrize("snr_db", [5.0, 10.0, 20.0])

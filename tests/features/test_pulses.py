@@ -9,55 +9,40 @@ Praat's algorithm step for step, so the tests hold it to the same pulses within
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import parselmouth
 import pytest
-import soundfile as sf
-from parselmouth.praat import call
 
 import features.pulses as pulses
 from features.pitch import pitch_ac
+from features.praat_agreement import (
+    alsa_recordings,
+    count_matched,
+    own_pulses,
+    praat_pulses,
+    pulses_from_pitch,
+    read_mono,
+    real_es_recordings,
+)
 from features.pulses import glottal_pulses
 from features.validation import ParameterError
 from tests.features.test_pitch import make_synthetic_voices
 
 pytestmark = pytest.mark.filterwarnings("error")
 
-ALSA = sorted(p for p in Path("/usr/share/sounds/alsa").glob("*.wav") if p.stem != "Noise")
-REAL_ES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real-es" / "audio"
+ALSA = alsa_recordings()
+REAL_ES = bool(real_es_recordings("MX1"))
 #: The same pitch gives the same pulses (Praat's arithmetic, other summation order).
 SAME_PITCH_ATOL_S = 1e-12
-#: With each engine's own pitch: share of Praat's pulses with one of ours within 0.1 ms.
-MATCH_TOL_S = 1e-4
+#: With each engine's own pitch: share of Praat's pulses with one of ours within
+#: ``features.praat_agreement.MATCH_TOL_S`` (0.1 ms).
 MIN_MATCHED = 0.999
 _PAIR_RANGES = pulses._pair_ranges
 
 
-def _read(path: Path) -> tuple[np.ndarray, float]:
-    y, sr = sf.read(path, dtype="float64")
-    return (y if y.ndim == 1 else y[:, 0]), float(sr)
-
-
 def _praat(y: np.ndarray, sr: float, floor: float = 75.0, ceiling: float = 600.0):
     """Praat's pulses (s) and the pitch that placed them."""
-    sound = parselmouth.Sound(y, sampling_frequency=sr)
-    pitch = sound.to_pitch_ac(pitch_floor=floor, pitch_ceiling=ceiling)
-    points = call([sound, pitch], "To PointProcess (cc)")
-    n = int(call(points, "Get number of points"))
-    return (call(points, "To Matrix").values[0] if n else np.zeros(0)), pitch
-
-
-def _ours_from(y: np.ndarray, sr: float, pitch: parselmouth.Pitch) -> np.ndarray:
-    return glottal_pulses(
-        y,
-        sr,
-        pitch.selected_array["frequency"],
-        x1=pitch.x1,
-        dx=pitch.dx,
-        pitch_ceiling_hz=pitch.ceiling,
-    )
+    times, pitch, _ = praat_pulses(y, sr, floor, ceiling)
+    return times, pitch
 
 
 def _assert_same_pulses(signals: list[tuple[np.ndarray, float]], **range_hz) -> int:
@@ -65,20 +50,11 @@ def _assert_same_pulses(signals: list[tuple[np.ndarray, float]], **range_hz) -> 
     n = 0
     for y, sr in signals:
         ref, pitch = _praat(y, sr, **range_hz)
-        got = _ours_from(y, sr, pitch)
+        got = pulses_from_pitch(y, sr, pitch)
         assert got.shape == ref.shape
         np.testing.assert_allclose(got, ref, rtol=0, atol=SAME_PITCH_ATOL_S)
         n += ref.size
     return n
-
-
-def _matched(a: np.ndarray, b: np.ndarray) -> int:
-    """How many times of ``a`` have one of ``b`` within MATCH_TOL_S."""
-    if a.size == 0 or b.size == 0:
-        return 0
-    i = np.searchsorted(b, a)
-    near = np.minimum(np.abs(a - b[np.minimum(i, b.size - 1)]), np.abs(a - b[np.maximum(i - 1, 0)]))
-    return int(np.sum(near <= MATCH_TOL_S))
 
 
 def _assert_engines_match(signals: list[tuple[np.ndarray, float]]) -> None:
@@ -86,18 +62,10 @@ def _assert_engines_match(signals: list[tuple[np.ndarray, float]]) -> None:
     n_ref = n_ours = matched_ref = matched_ours = 0
     for y, sr in signals:
         ref, _ = _praat(y, sr)
-        track = pitch_ac(y, sr, pitch_floor_hz=75.0, pitch_ceiling_hz=600.0)
-        got = glottal_pulses(
-            y,
-            sr,
-            track.selected_frequency,
-            x1=track.x1,
-            dx=track.dx,
-            pitch_ceiling_hz=track.pitch_ceiling_hz,
-        )
+        got = own_pulses(y, sr)
         n_ref, n_ours = n_ref + ref.size, n_ours + got.size
-        matched_ref += _matched(ref, got)
-        matched_ours += _matched(got, ref)
+        matched_ref += count_matched(ref, got)
+        matched_ours += count_matched(got, ref)
     assert n_ref > 0
     assert matched_ref / n_ref >= MIN_MATCHED
     assert matched_ours / n_ours >= MIN_MATCHED
@@ -108,15 +76,15 @@ def _assert_engines_match(signals: list[tuple[np.ndarray, float]]) -> None:
 
 @pytest.mark.skipif(not ALSA, reason="alsa-utils' test recordings are not installed")
 def test_alsa_recordings_give_praats_pulses() -> None:
-    signals = [_read(p) for p in ALSA]
+    signals = [read_mono(p) for p in ALSA]
     assert _assert_same_pulses(signals) > 800
     _assert_engines_match(signals)
 
 
-@pytest.mark.skipif(not REAL_ES.is_dir(), reason="shared/data/real-es is not beside the clone")
+@pytest.mark.skipif(not REAL_ES, reason="shared/data/real-es is not beside the clone")
 @pytest.mark.parametrize("speaker", ["MX1", "CO1"], ids=["16kHz", "8kHz"])
 def test_real_spanish_gives_praats_pulses(speaker: str) -> None:
-    signals = [_read(p) for p in sorted((REAL_ES / speaker).glob("*.flac"))]
+    signals = [read_mono(p) for p in real_es_recordings(speaker)]
     assert len(signals) >= 50
     assert _assert_same_pulses(signals) > 5000
     _assert_engines_match(signals)
@@ -154,7 +122,7 @@ def test_silence_cuts_and_doubled_stretches_give_praats_pulses() -> None:
     """Stretches cut by digital silence, a signal repeated after a 10 ms gap, a signal
     cut in the middle of voicing, at three sample rates."""
     cases = []
-    for y, sr in [_read(p) for p in ALSA[:2]] + make_synthetic_voices()[:2]:
+    for y, sr in [read_mono(p) for p in ALSA[:2]] + make_synthetic_voices()[:2]:
         quiet = y.copy()
         quiet[y.size // 3 : y.size // 2] = 0.0
         gap = np.zeros(int(0.01 * sr))
@@ -164,17 +132,18 @@ def test_silence_cuts_and_doubled_stretches_give_praats_pulses() -> None:
 
 
 @pytest.mark.parametrize(
-    ("few", "batch"),
-    [(0, 512), (10**6, 512), (0, 1)],
-    ids=["all-side-by-side", "all-one-by-one", "one-stretch-per-batch"],
+    ("few", "batch", "group"),
+    [(0, 512, 128), (10**6, 512, 128), (0, 1, 128), (0, 512, 3)],
+    ids=["all-side-by-side", "all-one-by-one", "one-stretch-per-batch", "groups-of-three"],
 )
-def test_walks_side_by_side_and_one_by_one_agree(few, batch, monkeypatch) -> None:
+def test_walks_side_by_side_and_one_by_one_agree(few, batch, group, monkeypatch) -> None:
     """Every way of advancing the walks places the same pulses (all are Praat's)."""
-    y, sr = _read(ALSA[0]) if ALSA else make_synthetic_voices()[1]
+    y, sr = read_mono(ALSA[0]) if ALSA else make_synthetic_voices()[1]
     ref, pitch = _praat(y, sr)
     monkeypatch.setattr(pulses, "_FEW_WALKS", few)
     monkeypatch.setattr(pulses, "_MAX_STRETCHES", batch)
-    np.testing.assert_allclose(_ours_from(y, sr, pitch), ref, rtol=0, atol=SAME_PITCH_ATOL_S)
+    monkeypatch.setattr(pulses, "_GROUP_WALKS", group)
+    np.testing.assert_allclose(pulses_from_pitch(y, sr, pitch), ref, rtol=0, atol=SAME_PITCH_ATOL_S)
 
 
 # --- what the pulses are ---------------------------------------------------------------------
