@@ -96,9 +96,11 @@ def channel_overlap(
     margin_db : float
         A channel carries its own voice where its relative level is within this
         margin of the loudest channel's (dB).
-    active : np.ndarray, shape (n_channels, n_frames), bool, optional
-        Each channel's voice activity; by default
-        :func:`features.activity.voice_activity` of its level.
+    active : np.ndarray, shape (n_channels, n_frames) or (n_frames,), bool, optional
+        Each channel's voice activity, or one activity for all channels (the mix's,
+        which the segmenter already has: cross-talk makes each channel's own
+        activity that of the mix anyway); by default
+        :func:`features.activity.voice_activity` of each channel's level.
     hold_s : float
         Each channel's relative level is closed (running maximum, then minimum) over this window
         (s): a voice keeps its channel through closures and dips shorter than a
@@ -122,7 +124,7 @@ def channel_overlap(
         return np.zeros(n, bool)
     if active is None:
         active = np.stack([voice_activity(row, None, hop_s=hop_s) for row in levels])
-    active = np.asarray(active, dtype=bool).reshape(levels.shape)
+    active = np.broadcast_to(np.asarray(active, dtype=bool), levels.shape)
     # Which channel is loudest is judged on levels relative to each channel's own top
     # (as labels_from_channels does): a hot microphone's leak can outshout a quiet
     # file's own voice in absolute level (one file 25 dB down, cross-talk at -20 dB).

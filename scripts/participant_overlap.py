@@ -85,7 +85,7 @@ def score(crosstalk_db: float, interviews: int) -> tuple[float, float, float, fl
             for v in files.voices
         ]
         truth, alone = cover[0] & cover[1], cover[0] ^ cover[1]
-        estimate = channel_overlap(levels, hop_s=HOP_S) & active
+        estimate = channel_overlap(levels, hop_s=HOP_S, active=active)
         found += int((estimate & truth).sum())
         overlapped += int(truth.sum())
         marked += int((estimate & alone).sum())

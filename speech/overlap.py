@@ -54,7 +54,8 @@ def overlap_frames(
         return (count >= 2) & active
     if method == "channel":
         levels = tracks.get("channel_levels")
-        return channel_overlap(levels[live_channels(recording, levels, dead)], hop_s=hop) & active
+        live = levels[live_channels(recording, levels, dead)]
+        return channel_overlap(live, hop_s=hop, active=active)
     evidence = tracks.get("overlap_evidence")
     if evidence is None:
         return np.zeros(active.size, bool)

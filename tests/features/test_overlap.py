@@ -9,6 +9,7 @@ import pytest
 
 from corpora.synth import Voice, plan_ipu, synthesize_ipu
 from corpora.synth.text import draw_phrase, make_lexicon
+from features.activity import voice_activity
 from features.attribution import spans_mask
 from features.overlap import (
     channel_overlap,
@@ -138,6 +139,26 @@ def test_channel_overlap_counts_own_voices_not_crosstalk(two_voices, gain_db):
     found, false = found_and_false(detected, a[:n], b[:n])
     assert found >= 0.9, found
     assert false < 0.03, false
+
+
+def test_channel_overlap_takes_the_mix_activity_the_segmenter_has(two_voices):
+    ya, yb, a, b = two_voices
+    leak = 10 ** (-20 / 20)
+    rng = np.random.default_rng(3)
+    channels = [ya + leak * yb, yb + leak * ya]
+    channels = [ch + 1e-4 * rng.standard_normal(ya.size) for ch in channels]
+    levels = np.stack([intensity_db(ch, SR, hop_s=HOP) for ch in channels])
+    n = min(levels.shape[1], a.size)
+    levels = levels[:, :n]
+    # Cross-talk makes each channel's own activity that of the mix.
+    mix_active = voice_activity(intensity_db(channels[0] + channels[1], SR, hop_s=HOP)[:n], None)
+    own = channel_overlap(levels, hop_s=HOP)
+    given = channel_overlap(levels, hop_s=HOP, active=mix_active)
+    assert not (given & ~mix_active).any()
+    np.testing.assert_allclose(
+        found_and_false(given, a[:n], b[:n]), found_and_false(own, a[:n], b[:n]), atol=0.005
+    )
+    assert (given != own).mean() < 0.005
 
 
 def test_one_channel_has_no_overlap():
