@@ -16,7 +16,10 @@ Two cases, each a plain function over arrays on the common frame grid:
   (:func:`double_voicing`); a majority vote over a few hundred milliseconds of
   voiced frames, against a threshold relative to the recording, turns it into
   stretches of overlap (:func:`overlap_from_evidence`): overlaps last that long,
-  and the vote carries the decision over a consonant. (The residual's own
+  and the vote carries the decision over a consonant. A stretch is kept where the
+  vote also passes a stricter threshold somewhere inside it (hysteresis, as in
+  Canny's edge linking): a second voice holds the residual well up, one
+  reverberant voice crosses the threshold in short bursts. (The residual's own
   periodicity, the second voice's pitch, separated worse: a residual left
   narrowband by a formant looks periodic at every multiple of its frequency.)
 
@@ -33,6 +36,8 @@ JASA 93(6), 3271-3290.
 Rajan, R. & Murthy, H. A. (2016). Modified group delay based multipitch estimation
 in co-channel speech. arXiv:1603.05435 (cancel the predominant pitch with a comb
 filter, then analyse the residual for the second).
+Canny, J. (1986). A computational approach to edge detection. IEEE PAMI 8(6),
+679-698 (hysteresis: weak responses kept where linked to a strong one).
 Boakye, K., Trueba-Hornero, B., Vinyals, O. & Friedland, G. (2008). Overlapped
 speech detection for improved speaker diarization in multiparty meetings. ICASSP
 2008, 4353-4356 (overlap in meetings lasts a few hundred ms; evaluated on frames).
@@ -41,7 +46,7 @@ speech detection for improved speaker diarization in multiparty meetings. ICASSP
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import grey_closing, maximum_filter1d
+from scipy.ndimage import grey_closing, label, maximum_filter1d
 
 from features.activity import voice_activity
 from features.attribution import CHANNEL_REFERENCE_QUANTILE
@@ -53,6 +58,7 @@ __all__ = [
     "LEVEL_BELOW_DB",
     "MARGIN_OVER_MEDIAN",
     "OVERLAP_MARGIN_DB",
+    "SEED_SHARE_OF_MEDIAN",
     "channel_overlap",
     "double_voicing",
     "mixed_overlap",
@@ -69,7 +75,12 @@ OVERLAP_MARGIN_DB = 12.0
 #: recording's median over voiced speech (most speech is one voice: the median is
 #: one voice's residual, 0.02 clean, 0.10-0.15 with webconf's reverberation) by this
 #: much; two voices of comparable level leave 0.2-0.45 (measured in the README).
-MARGIN_OVER_MEDIAN = 0.08
+MARGIN_OVER_MEDIAN = 0.07
+#: A stretch of overlap must hold a vote that passes above the threshold by this
+#: share of the recording's median residual (hysteresis): under webconf's
+#: reverberation one voice's residual crosses the threshold in short bursts (README
+#: "Overlapping speech"); a dry recording's median is small, and so is the hysteresis.
+SEED_SHARE_OF_MEDIAN = 0.4
 #: Frames this far (dB) under the loudest within 0.5 s do not vote (see
 #: :func:`overlap_from_evidence`).
 LEVEL_BELOW_DB = 6.0
@@ -243,9 +254,10 @@ def overlap_from_evidence(
     *,
     hop_s: float = HOP_S,
     threshold: float | None = None,
+    seed_over: float | None = None,
     vote_s: float = 0.3,
     max_gap_s: float = 0.1,
-    min_overlap_s: float = 0.1,
+    min_overlap_s: float = 0.2,
     level_db: np.ndarray | None = None,
     below_db: float = LEVEL_BELOW_DB,
 ) -> np.ndarray:
@@ -264,6 +276,15 @@ def overlap_from_evidence(
         median evidence of the voiced speech frames plus :data:`MARGIN_OVER_MEDIAN`
         (reverberation, a breathy voice or a lossy codec leave more residual
         throughout).
+    seed_over : float, optional
+        Hysteresis: a stretch is kept only where the vote also passes at
+        ``threshold + seed_over`` for ``min_overlap_s / 2`` inside it (gaps filled
+        as for the stretches; 0: no hysteresis). By default
+        :data:`SEED_SHARE_OF_MEDIAN` times the median evidence of the voiced speech
+        frames: one voice's residual under reverberation (a median of 0.07-0.17)
+        crosses the threshold in short bursts, a second voice holds it well above;
+        in a dry recording (a median of 0.02-0.05) the hysteresis all but vanishes
+        and short overlaps stay found (see the README).
     vote_s : float
         Width of the centred vote (s): a speech frame is overlapped where most of
         the voiced frames within ``vote_s / 2`` either side vote so.
@@ -294,23 +315,46 @@ def overlap_from_evidence(
         local = maximum_filter1d(level, size=2 * round(0.5 / hop_s) + 1, mode="nearest")
         evidence = np.where(level >= local - below_db, evidence, np.nan)
     voiced = np.isfinite(evidence)
-    if threshold is None:
-        typical = np.median(evidence[voiced & speech]) if (voiced & speech).any() else 0.0
-        threshold = float(typical) + MARGIN_OVER_MEDIAN
-    votes = np.where(voiced, evidence > threshold, False).astype(np.float64)
+    typical = float(np.median(evidence[voiced & speech])) if (voiced & speech).any() else 0.0
+    threshold = typical + MARGIN_OVER_MEDIAN if threshold is None else threshold
+    seed_over = SEED_SHARE_OF_MEDIAN * typical if seed_over is None else seed_over
     half = max(1, round(vote_s / 2 / hop_s))
+    gap = round(max_gap_s / hop_s)
+    overlapped = _majority(evidence, voiced, threshold, half) & speech
+    overlapped = _tidy_runs(overlapped, speech, gap, round(min_overlap_s / hop_s))
+    if seed_over > 0:
+        # Seeds: stretches (at least half the shortest overlap) at the stricter threshold.
+        seeds = _majority(evidence, voiced, threshold + seed_over, half) & speech
+        seeds = _tidy_runs(seeds, speech, gap, round(min_overlap_s / 2 / hop_s)) & overlapped
+        stretch, _ = label(overlapped)
+        overlapped &= np.isin(stretch, stretch[seeds])
+    return overlapped
+
+
+def _majority(evidence: np.ndarray, voiced: np.ndarray, threshold: float, half: int) -> np.ndarray:
+    """Frames where most voiced frames within ``half`` either side (at least 3) have
+    evidence above ``threshold``."""
+    votes = np.where(voiced, evidence > threshold, False).astype(np.float64)
     kernel = np.ones(2 * half + 1)
     yes = np.convolve(votes, kernel, mode="same")
     counted = np.convolve(voiced.astype(np.float64), kernel, mode="same")
-    overlapped = speech & (yes > 0.5 * counted) & (counted >= 3)
+    return (yes > 0.5 * counted) & (counted >= 3)
+
+
+def _tidy_runs(
+    overlapped: np.ndarray, speech: np.ndarray, max_gap: int, min_frames: int
+) -> np.ndarray:
+    """Gaps shorter than ``max_gap`` frames between two stretches filled (within
+    speech), then stretches shorter than ``min_frames`` dropped."""
+    overlapped = overlapped.copy()
     starts, ends = runs(overlapped)
-    gap = ~overlapped[starts] & ((ends - starts) * hop_s < max_gap_s) & (starts > 0)
+    gap = ~overlapped[starts] & ((ends - starts) < max_gap) & (starts > 0)
     gap &= ends < overlapped.size
     index, _ = expand_ranges(starts[gap], ends[gap])
     overlapped[index] = True
     overlapped &= speech
     starts, ends = runs(overlapped)
-    short = overlapped[starts] & ((ends - starts) * hop_s < min_overlap_s)
+    short = overlapped[starts] & ((ends - starts) < min_frames)
     index, _ = expand_ranges(starts[short], ends[short])
     overlapped[index] = False
     return overlapped

@@ -15,6 +15,7 @@ from features.overlap import (
     channel_overlap,
     double_voicing,
     mixed_overlap,
+    overlap_from_evidence,
     overlap_share,
     pool_spans,
     split_spans,
@@ -163,6 +164,21 @@ def test_channel_overlap_takes_the_mix_activity_the_segmenter_has(two_voices):
 
 def test_one_channel_has_no_overlap():
     assert not channel_overlap(np.full((1, 50), 60.0)).any()
+
+
+def test_a_reverberant_burst_is_not_overlap_but_a_held_second_voice_is():
+    # One reverberant voice: residual around 0.12; a 0.25 s burst at 0.22 crosses
+    # the threshold (median + 0.07) but never the seed level (+ 0.4 x median); a
+    # second voice holds 0.35 for 0.5 s.
+    rng = np.random.default_rng(4)
+    evidence = 0.12 + 0.01 * rng.standard_normal(600)
+    evidence[100:125] = 0.22
+    evidence[300:350] = 0.35
+    speech = np.ones(600, bool)
+    found = overlap_from_evidence(evidence, speech)
+    assert not found[100:125].any()
+    assert found[305:345].all() and found.sum() <= 60
+    assert overlap_from_evidence(evidence, speech, seed_over=0.0)[105:120].all()
 
 
 def test_overlap_share_of_spans():
